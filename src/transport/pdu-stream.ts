@@ -1,0 +1,149 @@
+/**
+ * PDUs over a byte stream: framing (with digests and the receive limit), field
+ * decoding, encoding, per-connection statistics. One per iSCSI connection.
+ *
+ * Digests and the receive limit apply from the next PDU boundary, so the session
+ * switches them on exactly at the first Full Feature Phase PDU (P-03, E-19).
+ */
+import type { Duplex } from 'node:stream';
+import { IscsiError, ProtocolError, TransportError } from '../shared/errors.js';
+import { PduFramer, serializePdu } from '../iscsi/framer.js';
+import { decodeTargetPdu, encodePdu } from '../iscsi/pdu/index.js';
+import type { InitiatorPdu, TargetPdu } from '../iscsi/pdu/types.js';
+import { countPdu, emptyStats, type SessionStats } from '../iscsi/stats.js';
+
+/** During login the default MaxRecvDataSegmentLength of 8192 applies (§6.3, C-09). */
+const LOGIN_MAX_RECV = 8192;
+
+export interface PduStreamHandlers {
+  onPdu(pdu: TargetPdu): void;
+  /** A framing/decoding error or a socket error; the stream is destroyed afterwards. */
+  onError(err: IscsiError): void;
+  /** The peer closed (FIN/RST) or we destroyed the stream. Called once. */
+  onClose(): void;
+}
+
+type Held = { type: 'pdu'; pdu: TargetPdu } | { type: 'error'; err: IscsiError } | { type: 'close' };
+
+export class PduStream {
+  readonly stats: SessionStats = emptyStats();
+  private readonly framer = new PduFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: LOGIN_MAX_RECV });
+  private digests = { headerDigest: false, dataDigest: false };
+  private handlers: PduStreamHandlers | undefined;
+  /** Events that arrived while no handler was installed (between login and FFP set-up). */
+  private held: Held[] = [];
+  private closed = false;
+  private failed = false;
+
+  constructor(readonly socket: Duplex) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.fail(new TransportError('CONNECTION_ERROR', `connection error: ${err.code ?? err.message}`, { cause: err, details: { syscallCode: err.code } })),
+    );
+    socket.on('close', () => this.onSocketClose());
+    socket.on('end', () => socket.end());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Remote address as "host:port" for logs (empty for non-TCP streams). */
+  get remote(): string {
+    const s = this.socket as Duplex & { remoteAddress?: string; remotePort?: number };
+    return s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : '';
+  }
+
+  /** Install handlers and replay anything that arrived while the stream was held. */
+  setHandlers(handlers: PduStreamHandlers): void {
+    this.handlers = handlers;
+    const held = this.held;
+    this.held = [];
+    for (const ev of held) this.dispatch(ev);
+  }
+
+  /** Queue incoming events until the next setHandlers (hand-over from login to FFP). */
+  hold(): void {
+    this.handlers = undefined;
+  }
+
+  private dispatch(ev: Held): void {
+    const h = this.handlers;
+    if (!h) {
+      this.held.push(ev);
+      return;
+    }
+    if (ev.type === 'pdu') h.onPdu(ev.pdu);
+    else if (ev.type === 'error') h.onError(ev.err);
+    else h.onClose();
+  }
+
+  /** Switch digests and the receive limit at the start of FFP (P-03, F-05). */
+  enterFullFeature(opts: { headerDigest: boolean; dataDigest: boolean; maxRecvDataSegmentLength: number }): void {
+    this.digests = { headerDigest: opts.headerDigest, dataDigest: opts.dataDigest };
+    this.framer.setOptions({ ...this.digests, maxDataSegmentLength: opts.maxRecvDataSegmentLength });
+  }
+
+  /** Encode and write one PDU. Returns false when the socket buffer is full (see drained()). */
+  send(pdu: InitiatorPdu): boolean {
+    if (this.closed) throw new TransportError('CONNECTION_CLOSED', `cannot send ${pdu.kind}: connection closed`);
+    const pieces = serializePdu(encodePdu(pdu), this.digests);
+    countPdu(this.stats, 'tx', pdu.kind, pdu.data.length);
+    let ok = true;
+    this.socket.cork();
+    for (const piece of pieces) ok = this.socket.write(piece);
+    this.socket.uncork();
+    return ok;
+  }
+
+  /** Resolves when the socket can take more data (backpressure for large writes). */
+  drained(): Promise<void> {
+    const s = this.socket as Duplex & { writableNeedDrain?: boolean };
+    if (!s.writableNeedDrain || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        s.off('drain', done);
+        s.off('close', done);
+        resolve();
+      };
+      s.once('drain', done);
+      s.once('close', done);
+    });
+  }
+
+  /** Half-close after a logout (L-03): send FIN, let the target's FIN arrive. */
+  end(): void {
+    if (!this.closed) this.socket.end();
+  }
+
+  destroy(): void {
+    if (!this.closed) this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failed) return;
+    try {
+      this.framer.push(chunk, (raw) => {
+        const pdu = decodeTargetPdu(raw);
+        countPdu(this.stats, 'rx', pdu.kind, pdu.data.length);
+        this.dispatch({ type: 'pdu', pdu });
+      });
+    } catch (err) {
+      if (err instanceof ProtocolError && /DIGEST/.test(err.code)) this.stats.digest_err++;
+      this.fail(err instanceof IscsiError ? err : new ProtocolError('PDU_HANDLER_FAILED', String(err), { cause: err }));
+    }
+  }
+
+  private fail(err: IscsiError): void {
+    if (this.failed || this.closed) return;
+    this.failed = true;
+    this.dispatch({ type: 'error', err });
+    this.socket.destroy();
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dispatch({ type: 'close' });
+  }
+}

@@ -17,7 +17,7 @@
  * (also errno 24). Secrets never appear in messages or details.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { IscsiError, LoginError, ISCSI_ERR, assertNever } from '../shared/errors.js';
+import { ConfigError, IscsiError, LoginError, ISCSI_ERR, assertNever } from '../shared/errors.js';
 import {
   CHAP_ALGORITHMS,
   ChallengeRegistry,
@@ -113,8 +113,7 @@ export class SecurityNegotiation {
     if (opts.chap) validateChapConfig(opts.chap);
     const len = opts.challengeLength ?? DEFAULT_CHALLENGE_BYTES;
     if (!Number.isInteger(len) || len < MIN_CHALLENGE_BYTES || len > MAX_CHAP_BINARY_BYTES) {
-      throw new IscsiError('CHAP_CHALLENGE_LENGTH', `CHAP challenge length ${len} is outside ${MIN_CHALLENGE_BYTES}..${MAX_CHAP_BINARY_BYTES}`, {
-        errno: ISCSI_ERR.INVAL,
+      throw new ConfigError('CHAP_CHALLENGE_LENGTH', `CHAP challenge length ${len} is outside ${MIN_CHALLENGE_BYTES}..${MAX_CHAP_BINARY_BYTES}`, {
         details: { field: 'challengeLength' },
       });
     }

@@ -8,10 +8,16 @@ import { TimerSlot, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { initialLoginState, loginTransition, type LoginParams, type LoginResult, type LoginState } from '../iscsi/login/machine.js';
 import { parseTargetAddress } from '../iscsi/portal.js';
-import { SecurityNegotiation, type ChallengeRegistry, type ChapConfig } from '../iscsi/security.js';
+import { ChallengeRegistry, SecurityNegotiation, type ChapConfig } from '../iscsi/security.js';
 import { OperationalNegotiation, type OperationalOffer } from '../iscsi/text/negotiate.js';
 import type { PduStream } from '../transport/pdu-stream.js';
 import type { Portal, Transport } from '../transport/types.js';
+
+/**
+ * Challenges issued on every open connection of this process, so a target that
+ * reflects one of ours back is caught across connections (H-17).
+ */
+const processRegistry = new ChallengeRegistry();
 
 /** Redirects followed in one login before giving up (G-07). */
 export const DEFAULT_MAX_REDIRECTS = 8;
@@ -113,7 +119,7 @@ async function attemptLogin(opts: LoginRunOptions, portal: Portal): Promise<Atte
 }
 
 function exchange(opts: LoginRunOptions, stream: PduStream, where: string): Promise<Attempt> {
-  const security = new SecurityNegotiation({ random: opts.random, ...(opts.chap ? { chap: opts.chap } : {}), ...(opts.registry ? { registry: opts.registry } : {}) });
+  const security = new SecurityNegotiation({ random: opts.random, ...(opts.chap ? { chap: opts.chap } : {}), registry: opts.registry ?? processRegistry });
   const operational = new OperationalNegotiation(opts.offer, { leading: opts.login.tsih === 0 });
   const params: LoginParams = { ...opts.login, useSecurityStage: opts.chap !== undefined };
   const log = opts.logger.child({ portal: where });

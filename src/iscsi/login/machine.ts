@@ -12,12 +12,13 @@
  * The negotiator objects inside the context are owned by the machine and mutated by
  * it; everything else in the state is replaced, never mutated.
  */
-import { IscsiError, ProtocolError } from '../../shared/errors.js';
+import { IscsiError, LoginError, ProtocolError } from '../../shared/errors.js';
 import { Stage, type LoginRequest, type LoginResponse, type TargetPdu } from '../pdu/types.js';
 import { snAdd } from '../serial.js';
 import type { SecurityNegotiation } from '../security.js';
 import { TextAssembler, decodeText, encodeText, splitText, type TextPair } from '../text/codec.js';
 import type { NegotiatedParams, OperationalNegotiation } from '../text/negotiate.js';
+import { parseBinaryNumber } from '../text/values.js';
 import { StatusClass, loginStatusError } from './status.js';
 
 /** Default MaxRecvDataSegmentLength in force during login, whatever is declared (§6.3, C-05). */
@@ -193,7 +194,7 @@ function onPdu(state: Exchanging, pdu: TargetPdu): LoginStep {
   }
   // Status class != 0: its StatSN/ExpCmdSN/MaxCmdSN and T/CSG/NSG mean nothing (C-13).
   if (pdu.statusClass === StatusClass.Redirection) return redirect(pdu);
-  if (pdu.statusClass !== StatusClass.Success) throw loginStatusError(pdu.statusClass, pdu.statusDetail, { stage: state.stage });
+  if (pdu.statusClass !== StatusClass.Success) throw statusFailure(state, pdu);
   const checked = checkHeader({ ...state, responses }, pdu);
   if (checked.out.queued.length > 0) return sendNextSegment(checked, pdu);
   if (pdu.cont) {
@@ -205,6 +206,20 @@ function onPdu(state: Exchanging, pdu: TargetPdu): LoginStep {
   const text = checked.incoming.push(pdu.data, false) ?? Buffer.alloc(0);
   const pairs = text.length === 0 ? [] : decodeText(text, `LoginResponse(stage ${state.stage}).data`);
   return checked.stage === Stage.Security ? securityStage(checked, pdu, pairs) : operationalStage(checked, pdu, pairs);
+}
+
+/**
+ * The typed error for a failed status. tgt implements CHAP_A=7 as SHA-1 while LIO and
+ * open-iscsi mean SHA-256 (checklist H-22): name that when 7 was in use.
+ */
+function statusFailure(state: Exchanging, pdu: LoginResponse): IscsiError {
+  const err = loginStatusError(pdu.statusClass, pdu.statusDetail, { stage: state.stage });
+  if (err.code !== 'AUTHENTICATION_FAILURE' || state.ctx.security.algorithm !== 7) return err;
+  return new LoginError(err.code, `${err.message}; the target chose CHAP_A=7 (SHA-256): some targets (tgt) compute SHA-1 for 7 — offer MD5 (5) or SHA-1 (6) before 7`, {
+    errno: err.errno,
+    retryable: false,
+    details: { ...err.details, chapAlgorithm: 7, hint: 'TGT_SHA1_AS_7' },
+  });
 }
 
 /** Version, ISID, stage, T/C consistency and numbering of a status-0 response. */
@@ -273,7 +288,8 @@ function split(pairs: readonly TextPair[]): { sec: TextPair[]; other: TextPair[]
 function tpgtWarning(state: Exchanging, other: readonly TextPair[]): LoginEffect[] {
   const expected = state.ctx.params.expectedTpgt;
   const got = other.find(([k]) => k === 'TargetPortalGroupTag')?.[1];
-  if (expected === undefined || got === undefined || Number(got) === expected) return [];
+  // The tag is a 16-bit binary-value: decimal, hex or base64 (E-03); the negotiator validates it.
+  if (expected === undefined || got === undefined || parseBinaryNumber(got, 16, 'TargetPortalGroupTag') === expected) return [];
   return [{ type: 'warn', code: 'TPGT_MISMATCH', message: `target portal group tag ${got} differs from ${expected} learned at discovery (D-19)` }];
 }
 

@@ -12,8 +12,9 @@
  * The negotiator objects inside the context are owned by the machine and mutated by
  * it; everything else in the state is replaced, never mutated.
  */
-import { IscsiError, LoginError, ProtocolError } from '../../shared/errors.js';
-import { Stage, type LoginRequest, type LoginResponse, type TargetPdu } from '../pdu/types.js';
+import { ISCSI_ERR, IscsiError, LoginError, ProtocolError } from '../../shared/errors.js';
+import { validateIsid } from '../isid.js';
+import { RESERVED_TAG, Stage, type LoginRequest, type LoginResponse, type TargetPdu } from '../pdu/types.js';
 import { snAdd } from '../serial.js';
 import type { SecurityNegotiation } from '../security.js';
 import { TextAssembler, decodeText, encodeText, splitText, type TextPair } from '../text/codec.js';
@@ -128,6 +129,12 @@ export function loginTransition(state: LoginState, event: LoginEvent): LoginStep
 
 function start(ctx: LoginContext): LoginStep {
   const p = ctx.params;
+  // Local misuse, checked before anything goes on the wire: the ITT of a login is never the
+  // reserved tag (§11.2.1.8, C-02) and the ISID never has T=11b (§11.12.5, B-01).
+  if (p.itt === RESERVED_TAG) {
+    throw new IscsiError('LOGIN_RESERVED_ITT', 'the login ITT must not be the reserved tag 0xffffffff (C-02)', { errno: ISCSI_ERR.INTERNAL });
+  }
+  validateIsid(p.isid);
   const first: TextPair[] = [['InitiatorName', p.initiatorName]];
   if (p.initiatorAlias) first.push(['InitiatorAlias', p.initiatorAlias]);
   if (p.sessionType === 'Normal') {
@@ -193,15 +200,16 @@ function onPdu(state: Exchanging, pdu: TargetPdu): LoginStep {
     throw new ProtocolError('LOGIN_ITT_MISMATCH', `Login Response ITT 0x${pdu.itt.toString(16)} is not the request's 0x${p.itt.toString(16)} (C-12)`, { where: 'LoginResponse.ITT' });
   }
   // Status class != 0: its StatSN/ExpCmdSN/MaxCmdSN and T/CSG/NSG mean nothing (C-13).
-  if (pdu.statusClass === StatusClass.Redirection) return redirect(pdu);
+  if (pdu.statusClass === StatusClass.Redirection) return redirect(state, pdu);
   if (pdu.statusClass !== StatusClass.Success) throw statusFailure(state, pdu);
   const checked = checkHeader({ ...state, responses }, pdu);
   if (checked.out.queued.length > 0) return sendNextSegment(checked, pdu);
   if (pdu.cont) {
     checked.incoming.push(pdu.data, true);
-    // C=1: answer with an empty request in the same stage, T=0 (C-07).
-    const ack: Exchanging = { ...checked, out: { ...checked.out } };
-    return { state: ack, effects: [{ type: 'send', pdu: { ...request(ack, Buffer.alloc(0), false), transit: false, nsg: 0 } }] };
+    // C=1: answer with an empty request in the same stage (§6.2, C-07). It keeps the T/NSG of
+    // our last request: §6.2 has the initiator keep T=1 once set (D-08), and §11.13.6 lets the
+    // target end the stage only in answer to T=1, which checkTransit enforces on `out` (D-07).
+    return { state: checked, effects: [{ type: 'send', pdu: request(checked, Buffer.alloc(0), false) }] };
   }
   const text = checked.incoming.push(pdu.data, false) ?? Buffer.alloc(0);
   const pairs = text.length === 0 ? [] : decodeText(text, `LoginResponse(stage ${state.stage}).data`);
@@ -210,13 +218,18 @@ function onPdu(state: Exchanging, pdu: TargetPdu): LoginStep {
 
 /**
  * The typed error for a failed status. tgt implements CHAP_A=7 as SHA-1 while LIO and
- * open-iscsi mean SHA-256 (checklist H-22): name that when 7 was in use.
+ * open-iscsi mean SHA-256 (checklist H-22). When the target rejects the security stage after
+ * choosing 7, say so: tgt answers our 32-byte CHAP_R with 0x0201, or with 0x0200 when it cannot
+ * even decode it (observed), so both count as an authentication failure (errno 24) there.
+ * Once the security stage has passed, 7 evidently worked and no hint is given.
  */
 function statusFailure(state: Exchanging, pdu: LoginResponse): IscsiError {
   const err = loginStatusError(pdu.statusClass, pdu.statusDetail, { stage: state.stage });
-  if (err.code !== 'AUTHENTICATION_FAILURE' || state.ctx.security.algorithm !== 7) return err;
+  const suspect = state.stage === Stage.Security && state.ctx.security.algorithm === 7
+    && pdu.statusClass === StatusClass.InitiatorError && (pdu.statusDetail === 0x00 || pdu.statusDetail === 0x01);
+  if (!suspect) return err;
   return new LoginError(err.code, `${err.message}; the target chose CHAP_A=7 (SHA-256): some targets (tgt) compute SHA-1 for 7 — offer MD5 (5) or SHA-1 (6) before 7`, {
-    errno: err.errno,
+    errno: ISCSI_ERR.LOGIN_AUTH_FAILED,
     retryable: false,
     details: { ...err.details, chapAlgorithm: 7, hint: 'TGT_SHA1_AS_7' },
   });
@@ -268,13 +281,15 @@ function sendNextSegment(state: Exchanging, pdu: LoginResponse): LoginStep {
   return { state: next, effects: [{ type: 'send', pdu: request(next, head!, queued.length > 0) }] };
 }
 
-function redirect(pdu: LoginResponse): LoginStep {
+/** Status class 1: the login ends here (a new connection follows, G-01), so release the negotiators too. */
+function redirect(state: Exchanging, pdu: LoginResponse): LoginStep {
   const pairs = pdu.data.length === 0 ? [] : decodeText(pdu.data, 'LoginResponse(redirect).data');
   const addresses = pairs.filter(([k]) => k === 'TargetAddress').map(([, v]) => v);
   if (addresses.length === 0) {
     throw new ProtocolError('REDIRECT_WITHOUT_ADDRESS', 'redirect status without any TargetAddress (G-06)', { where: 'LoginResponse.data', retryable: false });
   }
   const permanent = pdu.statusDetail === 0x02;
+  state.ctx.security.dispose(); // our mutual-CHAP challenge leaves the process-wide registry (H-17)
   return { state: { phase: 'redirected', addresses, permanent }, effects: [{ type: 'redirect', addresses, permanent }] };
 }
 
@@ -293,6 +308,14 @@ function tpgtWarning(state: Exchanging, other: readonly TextPair[]): LoginEffect
   return [{ type: 'warn', code: 'TPGT_MISMATCH', message: `target portal group tag ${got} differs from ${expected} learned at discovery (D-19)` }];
 }
 
+/** A T=1 response may not carry keys that need an answer within its stage (§11.13.6, D-14). */
+function needsAnswer(key: string): ProtocolError {
+  return new ProtocolError('FINAL_RESPONSE_NEEDS_ANSWER', `target's T=1 Login Response proposed ${key}, which needs an answer in the stage it ends (D-14)`, {
+    where: 'LoginResponse.data',
+    retryable: false,
+  });
+}
+
 function securityStage(state: Exchanging, pdu: LoginResponse, pairs: readonly TextPair[]): LoginStep {
   const { sec, other } = split(pairs);
   const { reply, done } = state.ctx.security.receive(sec);
@@ -302,6 +325,7 @@ function securityStage(state: Exchanging, pdu: LoginResponse, pairs: readonly Te
     const step = send(state, [...reply, ...opReply], done, Stage.Operational);
     return { ...step, effects: [...warnings, ...step.effects] };
   }
+  if (reply.length > 0) throw needsAnswer(reply[0]![0]);
   state.ctx.security.finish();
   // We only ever ask for NSG=1 from security, so checkTransit guarantees pdu.nsg === 1.
   const operational: Exchanging = { ...state, stage: Stage.Operational, incoming: new TextAssembler() };
@@ -321,9 +345,7 @@ function operationalStage(state: Exchanging, pdu: LoginResponse, pairs: readonly
     const step = send(state, reply, true, Stage.FullFeature);
     return { ...step, effects: [...warnings, ...step.effects] };
   }
-  if (reply.length > 0) {
-    throw new ProtocolError('FINAL_RESPONSE_NEEDS_ANSWER', `target's final Login Response proposed ${reply[0]![0]} (D-14)`, { where: 'LoginResponse.data', retryable: false });
-  }
+  if (reply.length > 0) throw needsAnswer(reply[0]![0]);
   const p = state.ctx.params;
   if (p.tsih === 0 && pdu.tsih === 0) {
     throw new ProtocolError('TSIH_ZERO', 'final Login Response of a new session carries TSIH 0 (B-08)', { where: 'LoginResponse.TSIH', retryable: false });

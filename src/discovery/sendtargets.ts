@@ -2,10 +2,12 @@
  * SendTargets discovery (RFC 7143 §4.3, §7.4, Appendix C): an unnamed Discovery
  * session, one `SendTargets=All` text exchange, then Logout reason 0 (I-19).
  */
+import { ISCSI_ERR, TransportError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { Clock } from '../shared/clock.js';
+import { systemClock, TimerSlot, type Clock } from '../shared/clock.js';
 import { parseSendTargets, type SendTargetsResult } from '../iscsi/sendtargets.js';
 import type { ChapConfig } from '../iscsi/security.js';
+import type { TextPair } from '../iscsi/text/codec.js';
 import type { OperationalOffer } from '../iscsi/text/negotiate.js';
 import { Session } from '../session/session.js';
 import type { Portal, Transport } from '../transport/types.js';
@@ -21,12 +23,18 @@ export interface SendTargetsOptions {
   offer?: Partial<OperationalOffer>;
   loginTimeoutMs?: number;
   logoutTimeoutMs?: number;
+  /** open-iscsi discovery.sendtargets.timeo.active_timeout: wait this long for the whole answer (default 30 s, I-14). */
+  responseTimeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
   random?: (n: number) => Buffer;
 }
 
-/** Discover the targets behind one portal. Rejects with a typed error when login or the exchange fails (I-14). */
+/**
+ * Discover the targets behind one portal. Rejects with a typed error when login or the
+ * exchange fails or times out, keeping no partial results (I-14). Parse warnings (foreign
+ * keys, malformed addresses: I-21, I-22) are logged and returned.
+ */
 export async function discoverSendTargets(opts: SendTargetsOptions): Promise<SendTargetsResult> {
   const session = new Session({
     transport: opts.transport,
@@ -44,14 +52,28 @@ export async function discoverSendTargets(opts: SendTargetsOptions): Promise<Sen
     ...(opts.random ? { random: opts.random } : {}),
   });
   await session.login();
-  let pairs;
+  let pairs: TextPair[];
   try {
-    pairs = await session.sendTargets('All');
+    const where = `${opts.portal.host}:${opts.portal.port}`;
+    pairs = await answerWithin(session.sendTargets('All'), opts.responseTimeoutMs ?? 30_000, opts.clock ?? systemClock, where);
   } catch (err) {
     session.close();
     throw err;
   }
   // Results already received stay valid even if the target drops us now (I-20).
   await session.logout().catch((err: unknown) => opts.logger?.debug({ err }, 'discovery logout failed'));
-  return parseSendTargets(pairs, opts.portal);
+  const result = parseSendTargets(pairs, opts.portal);
+  for (const w of result.warnings) opts.logger?.warn({ code: w.code, portal: opts.portal }, w.message);
+  return result;
+}
+
+/** The SendTargets answer, or SENDTARGETS_TIMEOUT after `ms` (the caller then drops the session). */
+function answerWithin<T>(answer: Promise<T>, ms: number, clock: Clock, where: string): Promise<T> {
+  const timer = new TimerSlot(clock, 'sendtargets-response');
+  return new Promise<T>((resolve, reject) => {
+    timer.arm(ms, () =>
+      reject(new TransportError('SENDTARGETS_TIMEOUT', `no SendTargets response from ${where} within ${ms} ms (I-14)`, { errno: ISCSI_ERR.TRANS_TIMEOUT })),
+    );
+    answer.then(resolve, reject).finally(() => timer.cancel());
+  });
 }

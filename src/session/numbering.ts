@@ -6,8 +6,12 @@
 import { ProtocolError } from '../shared/errors.js';
 import { snAdd, snDiff, snGt, snLt, snLte } from '../iscsi/serial.js';
 
-/** StatSN further than this from ExpStatSN means lost status: recover (J-09, J-10). */
-export const STATSN_MAX_JUMP = 0x7fffffff;
+/**
+ * J-09: a StatSN this far *behind* ExpStatSN is not an old duplicate but a broken
+ * stream: recover. Implementation-defined, must not exceed 2^31 - 1 (§4.2.2.2).
+ * (A StatSN *ahead* of ExpStatSN is already a gap, see {@link Numbering.acceptStatSN}.)
+ */
+export const STATSN_MAX_JUMP = 0x10000;
 
 export class Numbering {
   /** CmdSN the next non-immediate PDU will carry. */
@@ -53,14 +57,35 @@ export class Numbering {
 
   /**
    * A status-carrying PDU with StatSN `statSN` arrived (J-06, J-08). NOP-In pings with
-   * ITT 0xffffffff do not come here (J-07). A StatSN far ahead means lost status (J-09).
+   * ITT 0xffffffff do not come here (J-07).
+   *
+   * Decision (J-09, J-10): on our single TCP connection every status-carrying PDU must
+   * carry exactly ExpStatSN. One *ahead* of it means status PDUs were lost (§7.9); ERL 0
+   * has no status SNACK, so that is a protocol error and the session recovers
+   * (`STATSN_GAP`). The forward threshold is therefore 1, far below the 2^31 - 1 limit
+   * of §4.2.2.2. A StatSN a little behind
+   * is an old/duplicate status (some targets repeat StatSN on Reject) and is ignored; one
+   * {@link STATSN_MAX_JUMP} or more behind, or the undefined 2^31-apart value, is a jump
+   * (`STATSN_JUMP`).
    */
   acceptStatSN(statSN: number, where: string): void {
     const ahead = snDiff(statSN, this.expStatSN);
-    if (ahead < 0) return; // duplicate / old status: nothing to advance
-    if (ahead >= STATSN_MAX_JUMP) {
-      throw new ProtocolError('STATSN_JUMP', `StatSN ${statSN} is ${ahead} ahead of ExpStatSN ${this.expStatSN}`, { where });
+    if (ahead === 0) {
+      this.expStatSN = snAdd(statSN, 1);
+      return;
     }
-    this.expStatSN = snAdd(statSN, 1);
+    if (ahead > 0) {
+      throw new ProtocolError('STATSN_GAP', `StatSN ${statSN} is ${ahead} ahead of ExpStatSN ${this.expStatSN}: status PDUs were lost (J-10)`, {
+        where,
+        details: { statSN, expStatSN: this.expStatSN },
+      });
+    }
+    if (ahead <= -STATSN_MAX_JUMP) {
+      throw new ProtocolError('STATSN_JUMP', `StatSN ${statSN} is ${-ahead} behind ExpStatSN ${this.expStatSN} (J-09)`, {
+        where,
+        details: { statSN, expStatSN: this.expStatSN },
+      });
+    }
+    // A little behind: an old or repeated status, nothing to advance.
   }
 }

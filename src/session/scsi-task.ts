@@ -43,6 +43,8 @@ export class ScsiTask {
   /** Bytes of dataOut sent as immediate data in the command PDU. */
   private immediateLength = 0;
   private unsolicitedEnd = 0;
+  /** Times this command was re-sent after a resendable Reject (N-02, N-07). */
+  rejectRetries = 0;
 
   constructor(
     readonly itt: number,
@@ -88,6 +90,8 @@ export class ScsiTask {
   onR2T(r2t: R2T, expStatSN: number): DataOut[] {
     const total = this.request.dataOut?.length ?? 0;
     const end = r2t.bufferOffset + r2t.desiredDataTransferLength;
+    // An R2T always carries a TTT, so its LUN must be the command's (§11.8.2, J-13).
+    this.checkLun(r2t.lun, 'R2T.LUN');
     if (total === 0 || end > total || r2t.desiredDataTransferLength === 0) {
       throw new ProtocolError('BAD_R2T', `R2T asks for bytes ${r2t.bufferOffset}..${end} of a ${total}-byte write`, { where: 'R2T.BufferOffset' });
     }
@@ -99,6 +103,8 @@ export class ScsiTask {
 
   /** Copy one Data-In PDU into place. Returns true when it carried the status (S bit). */
   onDataIn(pdu: DataIn): boolean {
+    // With a TTT (A bit) the LUN field is valid and must be the command's (§11.7.4, J-13).
+    if (pdu.ttt !== RESERVED_TAG) this.checkLun(pdu.lun, 'DataIn.LUN');
     const end = pdu.bufferOffset + pdu.data.length;
     if (end > this.dataIn.length) {
       throw new ProtocolError('DATA_IN_OVERRUN', `Data-In bytes ${pdu.bufferOffset}..${end} exceed the expected ${this.dataIn.length}`, { where: 'DataIn.BufferOffset' });
@@ -135,6 +141,12 @@ export class ScsiTask {
     const expected = this.dataIn.length;
     const transferred = underflow && expected > 0 ? Math.max(0, Math.min(this.received, expected - residual)) : this.received;
     return { status, response, data: this.dataIn.subarray(0, transferred), sense, residual, underflow, overflow };
+  }
+
+  private checkLun(lun: Buffer, where: string): void {
+    if (!lun.equals(this.lun)) {
+      throw new ProtocolError('LUN_MISMATCH', `${where} ${lun.toString('hex')} differs from the task's LUN ${this.lun.toString('hex')} (J-13)`, { where });
+    }
   }
 
   /** Split [offset, offset+length) of the write buffer into Data-Out PDUs (R-03, R-05). */

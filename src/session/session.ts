@@ -16,6 +16,7 @@ import { nullLogger, type Logger } from '../shared/logger.js';
 import type { LoginResult } from '../iscsi/login/machine.js';
 import { RESERVED_TAG, type AsyncMessage, type InitiatorPdu, type TargetPdu } from '../iscsi/pdu/types.js';
 import { encodeLun } from '../iscsi/scsi/lun.js';
+import { snLt } from '../iscsi/serial.js';
 import type { ChallengeRegistry, ChapConfig } from '../iscsi/security.js';
 import type { SessionStats } from '../iscsi/stats.js';
 import type { TextPair } from '../iscsi/text/codec.js';
@@ -26,6 +27,7 @@ import { establish } from './login-runner.js';
 import { Numbering } from './numbering.js';
 import { ScsiTask, type ScsiRequest, type ScsiResult } from './scsi-task.js';
 import { TaskTable } from './tasks.js';
+import { DATA_OUT_OPCODE, leavesCmdSNGap, MAX_REJECT_RETRIES, parseRejected, rejectError, RESENDABLE_REASONS, type RejectedPdu } from './reject.js';
 import { TextTask } from './text-task.js';
 
 export type SessionState = 'free' | 'logging-in' | 'logged-in' | 'logging-out' | 'failed' | 'closed';
@@ -58,12 +60,25 @@ export interface SessionOptions {
   logger?: Logger;
 }
 
+/** What the target answered to our Logout Request (§11.15). */
+export interface LogoutResult {
+  /** 0 closed successfully, 1 CID not found, 2 recovery not supported, 3 cleanup failed. */
+  response: number;
+  /**
+   * Time2Wait / Time2Retain in seconds, reported only with responses 2 and 3 (L-05);
+   * with 0 and 1 the fields are invalid or ignored at ERL < 2 (L-04, L-06).
+   */
+  time2Wait?: number;
+  time2Retain?: number;
+}
+
 type Pending<T> = { resolve: (v: T) => void; reject: (e: IscsiError) => void };
 type Task =
   | ({ kind: 'scsi'; scsi: ScsiTask } & Pending<ScsiResult>)
   | ({ kind: 'text'; text: TextTask } & Pending<TextPair[]>)
   | ({ kind: 'nop'; keepalive: boolean } & Pending<Buffer>)
-  | ({ kind: 'logout' } & Pending<number>);
+  | ({ kind: 'tmf' } & Pending<number>)
+  | ({ kind: 'logout' } & Pending<LogoutResult>);
 
 /** A non-immediate PDU waiting for the command window (J-03); built when its CmdSN is known. */
 interface Queued {
@@ -86,6 +101,8 @@ export class Session extends EventEmitter {
   private readonly nopTimeout: TimerSlot;
   private readonly offer: OperationalOffer;
   private cmdSNAtLogin: number;
+  /** Clock time before which a re-login must not start (Time2Wait of a Logout Response 2/3, L-05). */
+  private reloginNotBefore = 0;
   private readonly totals: { logins: number; lastLogin?: LoginResult } = { logins: 0 };
 
   constructor(readonly opts: SessionOptions) {
@@ -116,8 +133,9 @@ export class Session extends EventEmitter {
   get stats(): SessionStats | undefined {
     return this.stream?.stats;
   }
+  /** Tasks not yet completed, including those still waiting for the window (each counted once). */
   get outstanding(): number {
-    return this.tasks.size + this.queue.length;
+    return this.tasks.size;
   }
   get loginCount(): number {
     return this.totals.logins;
@@ -131,6 +149,7 @@ export class Session extends EventEmitter {
     this.setState('logging-in');
     const o = this.opts;
     try {
+      await this.waitTime2Wait();
       const est = await establish({
         transport: o.transport,
         portal: this._portal,
@@ -189,6 +208,7 @@ export class Session extends EventEmitter {
     const lun = typeof req.lun === 'number' ? encodeLun(req.lun) : req.lun;
     return new Promise<ScsiResult>((resolve, reject) => {
       this.assertUsable('SCSI command');
+      this.assertNormal('SCSI command');
       let scsi!: ScsiTask;
       this.tasks.add((itt) => ({ kind: 'scsi', scsi: (scsi = new ScsiTask(itt, lun, req, this._params!)), resolve, reject }));
       this.enqueue({
@@ -205,6 +225,7 @@ export class Session extends EventEmitter {
   text(pairs: readonly TextPair[]): Promise<TextPair[]> {
     return new Promise<TextPair[]>((resolve, reject) => {
       this.assertUsable('Text Request');
+      if (!(pairs.length === 1 && pairs[0]![0] === 'SendTargets')) this.assertNormal('Text Request other than SendTargets');
       if ([...this.tasks.values()].some((t) => t.kind === 'text')) {
         throw new IscsiError('TEXT_BUSY', 'a Text Request is already outstanding (I-12)', { errno: ISCSI_ERR.BUSY });
       }
@@ -223,21 +244,45 @@ export class Session extends EventEmitter {
     return this.text([['SendTargets', value]]);
   }
 
-  /** An initiator ping: NOP-Out with a valid ITT, answered by a NOP-In echoing the data (K-03). */
+  /**
+   * An initiator ping: NOP-Out with a valid ITT, answered by a NOP-In echoing the data
+   * (K-03). Always immediate (I=1): it consumes no CmdSN and passes a closed window (K-07).
+   */
   ping(data: Buffer = Buffer.alloc(0)): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       this.assertUsable('NOP-Out');
+      this.assertNormal('NOP-Out');
+      const max = this._params!.maxXmitDataSegmentLength;
+      if (data.length > max) {
+        throw new IscsiError('PING_DATA_TOO_LONG', `ping data of ${data.length} bytes exceeds the target's MaxRecvDataSegmentLength ${max} (K-03)`, { errno: ISCSI_ERR.INVAL });
+      }
       this.sendPing(data, false, resolve, reject);
     });
   }
 
-  /** Close the session with a Logout Request, reason 0 (L-01, I-19); then close TCP (L-03). */
-  async logout(): Promise<void> {
+  /**
+   * Confirm ExpStatSN to the target while idle (K-08): NOP-Out with ITT and TTT
+   * 0xffffffff and I=1, carrying the current CmdSN; the target answers nothing.
+   */
+  confirmExpStatSN(): void {
+    this.assertUsable('NOP-Out');
+    this.assertNormal('NOP-Out');
+    const n = this.numbering!;
+    this.stream!.send({ kind: 'nop-out', immediate: true, lun: Buffer.alloc(8), itt: RESERVED_TAG, ttt: RESERVED_TAG, cmdSN: n.cmdSN, expStatSN: n.expStatSN, data: Buffer.alloc(0) });
+  }
+
+  /**
+   * Close the session with a Logout Request, reason 0 (L-01, I-19; never reason 2, L-07);
+   * then close TCP (L-03). Resolves with the target's answer, or undefined when there was
+   * no connection to log out on. A Logout Response 2/3 with Time2Retain > 0 delays the next
+   * login() by Time2Wait (L-05); response 0 and 1 times are ignored (L-04, L-06).
+   */
+  async logout(): Promise<LogoutResult | undefined> {
     if (this._state !== 'logged-in') {
       if (this._state === 'failed' || this._state === 'free' || this._state === 'closed') {
         this.teardown(new IscsiError('SESSION_LOGGED_OUT', 'session logged out', { errno: ISCSI_ERR.LOGOUT }));
         this.setState('closed');
-        return;
+        return undefined;
       }
       throw new IscsiError('SESSION_BUSY', `cannot log out while the session is ${this._state}`, { errno: ISCSI_ERR.INTERNAL });
     }
@@ -246,16 +291,20 @@ export class Session extends EventEmitter {
     const timer = new TimerSlot(this.clock, 'logout-timeout');
     const timeoutMs = this.opts.logoutTimeoutMs ?? 15_000;
     try {
-      const response = await new Promise<number>((resolve, reject) => {
+      const result = await new Promise<LogoutResult>((resolve, reject) => {
         const itt = this.tasks.add(() => ({ kind: 'logout', resolve, reject }));
         const n = this.numbering!;
         // Logout is sent immediate: CmdSN is carried, not advanced (J-02).
         this.stream!.send({ kind: 'logout-request', immediate: true, reasonCode: 0, itt, cid: this.opts.cid ?? 0, cmdSN: n.cmdSN, expStatSN: n.expStatSN, data: Buffer.alloc(0) });
         timer.arm(timeoutMs, () => reject(new TransportError('LOGOUT_TIMEOUT', `no Logout Response within ${timeoutMs} ms (L-08)`, { errno: ISCSI_ERR.LOGOUT })));
       });
-      if (response !== 0) {
-        this.log.warn({ response }, 'logout response was not "closed successfully"');
+      if (result.response !== 0) {
+        this.log.warn({ ...result }, 'logout response was not "closed successfully"');
       }
+      if (result.time2Retain !== undefined && result.time2Retain > 0) {
+        this.reloginNotBefore = this.clock.now() + (result.time2Wait ?? 0) * 1000;
+      }
+      return result;
     } finally {
       timer.cancel();
       // The target ends every outstanding task on a session-close logout (L-09).
@@ -278,6 +327,20 @@ export class Session extends EventEmitter {
     if (s === this._state) return;
     this._state = s;
     this.emit('state', s);
+  }
+
+  /** A Discovery session carries only SendTargets and Logout (I-18, RFC 7143 §4.3). */
+  private assertNormal(what: string): void {
+    if (this.opts.sessionType === 'Discovery') {
+      throw new IscsiError('NOT_ALLOWED_IN_DISCOVERY', `cannot send ${what} on a Discovery session (I-18)`, { errno: ISCSI_ERR.INVAL });
+    }
+  }
+
+  /** Honour the Time2Wait of the last Logout Response 2/3 before logging in again (L-05). */
+  private async waitTime2Wait(): Promise<void> {
+    const ms = this.reloginNotBefore - this.clock.now();
+    this.reloginNotBefore = 0;
+    if (ms > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   private assertUsable(what: string): void {
@@ -385,14 +448,18 @@ export class Session extends EventEmitter {
       case 'logout-response': {
         const t = this.expect(pdu.itt, 'logout', 'Logout Response');
         this.tasks.delete(pdu.itt);
+        return t.resolve(logoutResult(pdu));
+      }
+      case 'task-mgmt-response': {
+        // Only our CmdSN-gap plugs (N-02) send TMFs; any other ITT is UNKNOWN_ITT (J-13).
+        const t = this.expect(pdu.itt, 'tmf', 'Task Management Response');
+        this.tasks.delete(pdu.itt);
         return t.resolve(pdu.response);
       }
-      case 'task-mgmt-response':
-        throw new ProtocolError('UNEXPECTED_TMF_RESPONSE', `Task Management Response for ITT 0x${pdu.itt.toString(16)} but no TMF was sent`, { where: 'TaskMgmtResponse' });
       case 'async-message':
         return this.onAsync(pdu);
       case 'reject':
-        return this.onReject(pdu.reason, pdu.data);
+        return this.onReject(parseRejected(pdu.reason, pdu.data));
       case 'login-response':
         return; // handled in applyNumbering
     }
@@ -448,21 +515,44 @@ export class Session extends EventEmitter {
     }
   }
 
-  /** Reject (N-01): identify the rejected PDU from the copied header and fail its task. */
-  private onReject(reason: number, header: Buffer): void {
-    const itt = header.length >= 20 ? header.readUInt32BE(16) : RESERVED_TAG;
-    const opcode = header.length >= 1 ? header[0]! & 0x3f : -1;
-    const err = new ProtocolError('PDU_REJECTED', `target rejected PDU opcode 0x${opcode.toString(16)} (reason 0x${reason.toString(16)})`, {
-      where: 'Reject',
-      details: { reason, opcode, itt },
+  /**
+   * Reject (N-01): identify the rejected PDU from the copied header (StatSN was already
+   * applied). A rejected Data-Out leaves its task active (N-05, N-07); a rejected command
+   * ends its task, except a SCSI command rejected for a resendable reason, which is retried
+   * with the same ITT and CmdSN (N-02, N-07). See reject.ts for the CmdSN-gap policy.
+   */
+  private onReject(r: RejectedPdu): void {
+    this.log.warn({ reason: r.reason, opcode: r.opcode, itt: r.itt }, 'PDU rejected by target');
+    const t = this.tasks.get(r.itt);
+    if (!t || t.kind === 'logout' || r.opcode === DATA_OUT_OPCODE) return;
+    if (leavesCmdSNGap(r) && t.kind === 'scsi' && RESENDABLE_REASONS.has(r.reason) && t.scsi.rejectRetries < MAX_REJECT_RETRIES) {
+      t.scsi.rejectRetries++;
+      const { cmd, unsolicited } = t.scsi.command(r.cmdSN, this.numbering!.expStatSN);
+      for (const pdu of [cmd, ...unsolicited]) this.stream!.send(pdu);
+      return;
+    }
+    this.tasks.delete(r.itt);
+    t.reject(rejectError(r));
+    if (leavesCmdSNGap(r)) this.plugCmdSNGap(r);
+  }
+
+  /**
+   * The target discarded a non-immediate command: unless its ExpCmdSN already moved past
+   * that CmdSN, send an immediate ABORT TASK with RefCmdSN = the hole, which the target
+   * must count as received (§11.5.1 b, N-02). Its response is only logged.
+   */
+  private plugCmdSNGap(r: RejectedPdu): void {
+    const n = this.numbering!;
+    if (snLt(r.cmdSN, n.expCmdSN) || !snLt(r.cmdSN, n.cmdSN)) return;
+    const itt = this.tasks.add(() => ({
+      kind: 'tmf',
+      resolve: (response: number) => this.log.info({ response, refCmdSN: r.cmdSN }, 'CmdSN gap plugged with ABORT TASK'),
+      reject: () => {},
+    }));
+    this.stream!.send({
+      kind: 'task-mgmt-request', immediate: true, function: 1, lun: r.lun, itt, referencedTaskTag: r.itt,
+      cmdSN: n.cmdSN, expStatSN: n.expStatSN, refCmdSN: r.cmdSN, expDataSN: 0, data: Buffer.alloc(0),
     });
-    this.log.warn({ reason, opcode, itt }, 'PDU rejected by target');
-    const t = this.tasks.get(itt);
-    if (!t || t.kind === 'logout') return;
-    // A rejected Data-Out leaves its task active (N-05); a rejected command or text ends it.
-    if (opcode === 0x05) return;
-    this.tasks.delete(itt);
-    t.reject(err);
   }
 
   private connectionFailed(err: IscsiError): void {
@@ -477,7 +567,9 @@ export class Session extends EventEmitter {
   }
 
   private onClose(): void {
-    if (this._state === 'logging-out' || this._state === 'closed') return;
+    if (this._state === 'closed') return;
+    // A close after the Logout Response is the expected end; before it, the logout fails now (I-20).
+    if (this._state === 'logging-out' && ![...this.tasks.values()].some((t) => t.kind === 'logout')) return;
     this.connectionFailed(new TransportError('CONNECTION_CLOSED', 'target closed the connection'));
   }
 
@@ -502,4 +594,10 @@ export class Session extends EventEmitter {
       });
     });
   }
+}
+
+/** L-04..L-06: Time2Wait/Time2Retain mean something only with Logout Responses 2 and 3. */
+function logoutResult(pdu: Extract<TargetPdu, { kind: 'logout-response' }>): LogoutResult {
+  if (pdu.response !== 2 && pdu.response !== 3) return { response: pdu.response };
+  return { response: pdu.response, time2Wait: pdu.time2Wait, time2Retain: pdu.time2Retain };
 }

@@ -9,9 +9,16 @@ import { TextAssembler, decodeText, encodeText, splitText, type TextPair } from 
 
 export type TextStep = { type: 'send'; pdu: TextRequest } | { type: 'done'; pairs: TextPair[] };
 
+/**
+ * Cap on one reassembled Text Response. The 64 KB login-text default is too small for
+ * SendTargets=All: 1000 tgtd targets answer about 82 KB (bench/discovery-1000). Still
+ * bounded so a runaway target cannot grow our memory without limit.
+ */
+export const MAX_TEXT_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 export class TextTask {
   private readonly segments: Buffer[];
-  private readonly incoming = new TextAssembler();
+  private readonly incoming = new TextAssembler({ maxBytes: MAX_TEXT_RESPONSE_BYTES });
   private readonly lun = Buffer.alloc(8);
 
   constructor(readonly itt: number, pairs: readonly TextPair[], maxSegment: number) {

@@ -14,7 +14,7 @@ import { isidFromQualifier } from '../../src/iscsi/isid.js';
 import type { Digest, OperationalOffer } from '../../src/iscsi/text/negotiate.js';
 import { read16, readCapacity16, write16 } from '../../src/session/scsi-ops.js';
 import { Session } from '../../src/session/session.js';
-import { IscsiError, ISCSI_ERR, ProtocolError, ScsiError } from '../../src/shared/errors.js';
+import { IscsiError, ISCSI_ERR, LoginError, ProtocolError, ScsiError } from '../../src/shared/errors.js';
 import { userTcpTransport } from '../../src/transport/usertcp/index.js';
 import { Tgtd } from '../support/tgtd.js';
 
@@ -128,7 +128,12 @@ describe.skipIf(!Tgtd.available() && !process.env.CI)('usertcp data path against
       () => new Error('login unexpectedly succeeded'),
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(ProtocolError);
+    // A negotiation failure ends the login for good (G-12): a non-retryable LoginError
+    // (errno 19) keeping the negotiator's code and pointing at the offending key.
+    expect(err).toBeInstanceOf(LoginError);
+    expect((err as IscsiError).retryable).toBe(false);
+    expect((err as IscsiError).errno).toBe(ISCSI_ERR.FATAL_LOGIN);
+    expect((err as IscsiError).cause).toBeInstanceOf(ProtocolError);
     // tgtd answers HeaderDigest=None, a value we did not offer (§6.2.1).
     expect((err as IscsiError).code).toBe('UNOFFERED_VALUE');
     expect((err as IscsiError).details.where).toMatch(/HeaderDigest$/);

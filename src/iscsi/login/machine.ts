@@ -293,6 +293,25 @@ function redirect(state: Exchanging, pdu: LoginResponse): LoginStep {
   return { state: { phase: 'redirected', addresses, permanent }, effects: [{ type: 'redirect', addresses, permanent }] };
 }
 
+/**
+ * A negotiation failure ends the login and the connection (G-12) and would fail the
+ * same way on every retry, so it becomes a non-retryable login failure (errno 19)
+ * that keeps the negotiator's code and `where`.
+ */
+function negotiation<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    throw new LoginError(err.code, `login negotiation failed: ${err.message}`, {
+      errno: ISCSI_ERR.FATAL_LOGIN,
+      retryable: false,
+      cause: err,
+      details: err.details,
+    });
+  }
+}
+
 function split(pairs: readonly TextPair[]): { sec: TextPair[]; other: TextPair[] } {
   const sec: TextPair[] = [];
   const other: TextPair[] = [];
@@ -319,7 +338,7 @@ function needsAnswer(key: string): ProtocolError {
 function securityStage(state: Exchanging, pdu: LoginResponse, pairs: readonly TextPair[]): LoginStep {
   const { sec, other } = split(pairs);
   const { reply, done } = state.ctx.security.receive(sec);
-  const opReply = state.ctx.operational.receive(other, Stage.Security, { final: pdu.transit });
+  const opReply = negotiation(() => state.ctx.operational.receive(other, Stage.Security, { final: pdu.transit }));
   const warnings = tpgtWarning(state, other);
   if (!pdu.transit) {
     const step = send(state, [...reply, ...opReply], done, Stage.Operational);
@@ -338,7 +357,7 @@ function operationalStage(state: Exchanging, pdu: LoginResponse, pairs: readonly
   if (sec.length > 0) {
     throw new ProtocolError('KEY_NOT_ALLOWED_IN_STAGE', `security key ${sec[0]![0]} in the operational stage (§6.3)`, { where: 'LoginResponse.data', retryable: false });
   }
-  const reply = state.ctx.operational.receive(other, Stage.Operational, { final: pdu.transit });
+  const reply = negotiation(() => state.ctx.operational.receive(other, Stage.Operational, { final: pdu.transit }));
   const warnings = tpgtWarning(state, other);
   if (!pdu.transit) {
     // Keep asking to move on with T=1 until the target agrees (D-08).
@@ -360,7 +379,7 @@ function operationalStage(state: Exchanging, pdu: LoginResponse, pairs: readonly
     expCmdSN: pdu.expCmdSN,
     maxCmdSN: pdu.maxCmdSN,
     versionActive: state.firstVersion?.active ?? 0,
-    params: state.ctx.operational.result(),
+    params: negotiation(() => state.ctx.operational.result()),
   };
   state.ctx.security.dispose();
   return { state: { phase: 'done', result }, effects: [...warnings, { type: 'complete', result }] };

@@ -353,9 +353,12 @@ export class Tgtd {
 
   /**
    * Every login to `tid` is answered with a redirect (0x0101 / 0x0102) to address:port.
-   * Quirk (observed): tgtd silently ignores a redirect whose address is the address the
-   * login arrived on (whatever the port; "localhost" too), so the destination must be
-   * another address, e.g. a second instance on 127.0.0.2. Rejects TGTD_REDIRECT_SAME_ADDRESS.
+   * Quirk (observed): tgtd silently ignores a redirect whose address equals the
+   * *initiator's* source address (whatever the port; "localhost" too). Tests therefore
+   * redirect to a second instance on another address (e.g. 127.0.0.2) and, for loops,
+   * bind the initiator to yet another one (127.0.0.3). As a cheap guard this refuses a
+   * redirect to this instance's own address (TGTD_REDIRECT_SAME_ADDRESS), which the
+   * initiator usually connects from too; it cannot see the initiator's address.
    */
   async redirect(tid: number, address: string, port: number, reason: 'Temporary' | 'Permanent'): Promise<void> {
     if (address === this.host || address === 'localhost') {

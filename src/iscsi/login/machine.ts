@@ -188,6 +188,10 @@ function request(state: Exchanging, data: Buffer, cont: boolean): LoginRequest {
 }
 
 function onPdu(state: Exchanging, pdu: TargetPdu): LoginStep {
+  if (pdu.kind === 'reject' && pdu.reason === 0x0b) {
+    // Deprecated "Negotiation Reset" (§11.17.1 note 3): a negotiation failure (N-03, G-12).
+    throw new LoginError('NEGOTIATION_RESET', 'target rejected the login negotiation (Reject reason 0x0b)', { errno: ISCSI_ERR.FATAL_LOGIN, retryable: false, details: { reason: pdu.reason } });
+  }
   if (pdu.kind !== 'login-response') {
     throw new ProtocolError('UNEXPECTED_PDU_DURING_LOGIN', `target sent a ${pdu.kind} PDU during login (C-10)`, { where: pdu.kind, retryable: true });
   }

@@ -39,7 +39,7 @@ const OTHER_PDUS: [string, TargetPdu][] = [
     kind: 'async-message', lun: LUN0, statSN: 1, expCmdSN: 1, maxCmdSN: 1, asyncEvent: 1, asyncVCode: 0,
     parameter1: 0, parameter2: 0, parameter3: 5, data: Buffer.alloc(0),
   }],
-  ['Reject', { kind: 'reject', reason: 0x0b, statSN: 1, expCmdSN: 1, maxCmdSN: 1, dataSN: 0, data: Buffer.alloc(48) }],
+  ['Reject', { kind: 'reject', reason: 0x04, statSN: 1, expCmdSN: 1, maxCmdSN: 1, dataSN: 0, data: Buffer.alloc(48) }],
   ['Text Response', {
     kind: 'text-response', final: true, cont: false, lun: LUN0, itt: ITT, ttt: 0xffffffff, statSN: 1, expCmdSN: 1, maxCmdSN: 1,
     data: Buffer.alloc(0),

@@ -179,7 +179,7 @@ describe('login machine: status classes and redirection (G)', () => {
     const reject = LoginDriver.of();
     reject.start();
     reject.feed({ kind: 'reject', reason: 0x0b, statSN: 0, expCmdSN: 1, maxCmdSN: 1, dataSN: 0, data: Buffer.alloc(48) });
-    reject.expectFailure('UNEXPECTED_PDU_DURING_LOGIN');
+    reject.expectFailure('NEGOTIATION_RESET');
     for (const d of [unoffered, essential, reject]) expect(d.sent).toHaveLength(1);
   });
 });

@@ -5,13 +5,25 @@
 import { ProtocolError } from '../shared/errors.js';
 import { RESERVED_TAG } from '../iscsi/pdu/types.js';
 
+/** Source of fresh tags, shared by every connection of a session so ITTs stay session-wide (J-11). */
+export class TagCounter {
+  private n: number;
+  constructor(first = 1) {
+    this.n = first >>> 0;
+  }
+  /** The next tag, never 0xffffffff. */
+  next(): number {
+    if (this.n === RESERVED_TAG) this.n = 0;
+    const tag = this.n;
+    this.n = (this.n + 1) >>> 0;
+    return tag;
+  }
+}
+
 export class TaskTable<T> {
   private readonly tasks = new Map<number, T>();
-  private next: number;
 
-  constructor(first = 1) {
-    this.next = first >>> 0;
-  }
+  constructor(private readonly tags: TagCounter = new TagCounter()) {}
 
   get size(): number {
     return this.tasks.size;
@@ -19,9 +31,8 @@ export class TaskTable<T> {
 
   /** Allocate a fresh ITT, register the task `make` builds for it, return the ITT. */
   add(make: (itt: number) => T): number {
-    let itt = this.next;
-    while (itt === RESERVED_TAG || this.tasks.has(itt)) itt = (itt + 1) >>> 0;
-    this.next = (itt + 1) >>> 0;
+    let itt = this.tags.next();
+    while (this.tasks.has(itt)) itt = this.tags.next();
     this.tasks.set(itt, make(itt));
     return itt;
   }

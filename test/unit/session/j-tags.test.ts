@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RESERVED_TAG } from '../../../src/iscsi/pdu/types.js';
 import type { IscsiError } from '../../../src/shared/errors.js';
 import type { Session } from '../../../src/session/session.js';
-import { TaskTable } from '../../../src/session/tasks.js';
+import { TagCounter, TaskTable } from '../../../src/session/tasks.js';
 import { scsiResponse } from '../../support/fake-target/index.js';
 import { ittOf, loggedIn, ofKind, quiet, rejectionOf, tur, until } from './helpers-jnr.js';
 
@@ -16,10 +16,10 @@ function failure(session: Session): Promise<IscsiError> {
 describe('J: task tags', () => {
   it('J-11 ITTs are unique while tasks exist and 0xffffffff is never assigned', async () => {
     // Table level: allocation across the 2^32 wrap skips the reserved tag and live tags.
-    const table = new TaskTable<string>(0xfffffffe);
+    const table = new TaskTable<string>(new TagCounter(0xfffffffe));
     const tags = [table.add(() => 'a'), table.add(() => 'b'), table.add(() => 'c')];
     expect(tags).toEqual([0xfffffffe, 0, 1]);
-    const wrapped = new TaskTable<string>(1);
+    const wrapped = new TaskTable<string>(new TagCounter(1));
     const live = wrapped.add(() => 'live');
     for (let i = 0; i < 5; i++) wrapped.delete(wrapped.add(() => 'done'));
     expect(live).toBe(1);

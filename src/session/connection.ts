@@ -1,0 +1,383 @@
+/**
+ * The Full Feature Phase of one connection (single-connection session, ERL 0): the
+ * CmdSN window and StatSN (numbering.ts), the task table, PDU dispatch, target pings,
+ * the NOP-Out keepalive, SCSI/text/ping/logout exchanges and Reject handling. It lives
+ * from a successful login until the connection ends; the Session owns the lifecycle.
+ */
+import { IscsiError, ISCSI_ERR, ProtocolError, TransportError } from '../shared/errors.js';
+import { TimerSlot, type Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { LoginResult } from '../iscsi/login/machine.js';
+import { RESERVED_TAG, type AsyncMessage, type InitiatorPdu, type TargetPdu } from '../iscsi/pdu/types.js';
+import { snLt } from '../iscsi/serial.js';
+import type { SessionStats } from '../iscsi/stats.js';
+import type { TextPair } from '../iscsi/text/codec.js';
+import type { NegotiatedParams } from '../iscsi/text/negotiate.js';
+import type { PduStream } from '../transport/pdu-stream.js';
+import { Keepalive } from './keepalive.js';
+import { Numbering } from './numbering.js';
+import { DATA_OUT_OPCODE, leavesCmdSNGap, MAX_REJECT_RETRIES, parseRejected, rejectError, RESENDABLE_REASONS, type RejectedPdu } from './reject.js';
+import { ScsiTask, type ScsiRequest, type ScsiResult } from './scsi-task.js';
+import { TagCounter, TaskTable } from './tasks.js';
+import { TextTask } from './text-task.js';
+
+/** What the target answered to our Logout Request (§11.15). */
+export interface LogoutResult {
+  /** 0 closed successfully, 1 CID not found, 2 recovery not supported, 3 cleanup failed. */
+  response: number;
+  /**
+   * Time2Wait / Time2Retain in seconds, reported only with responses 2 and 3 (L-05);
+   * with 0 and 1 the fields are invalid or ignored at ERL < 2 (L-04, L-06).
+   */
+  time2Wait?: number;
+  time2Retain?: number;
+}
+
+export interface ConnectionOptions {
+  cid: number;
+  /** 0 disables the keepalive (Discovery sessions never run one, I-18). */
+  noopOutIntervalMs: number;
+  noopOutTimeoutMs: number;
+  /** The session's tag source: ITTs never repeat across its connections (J-11). */
+  tags: TagCounter;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface ConnectionHooks {
+  /** The connection failed (reported once); outstanding tasks are already failed. */
+  failed(err: IscsiError): void;
+  /** An Asynchronous Message, after numbering; the session decides what it means. */
+  async(pdu: AsyncMessage): void;
+}
+
+type Pending<T> = { resolve: (v: T) => void; reject: (e: IscsiError) => void };
+type Task =
+  | ({ kind: 'scsi'; scsi: ScsiTask } & Pending<ScsiResult>)
+  | ({ kind: 'text'; text: TextTask } & Pending<TextPair[]>)
+  | ({ kind: 'nop' } & Pending<Buffer>)
+  | ({ kind: 'tmf' } & Pending<number>)
+  | ({ kind: 'logout' } & Pending<LogoutResult>);
+
+/** A non-immediate PDU waiting for the command window (J-03); built when its CmdSN is known. */
+interface Queued {
+  itt: number;
+  build(cmdSN: number, expStatSN: number): InitiatorPdu[];
+}
+
+const EMPTY = Buffer.alloc(0);
+const LUN0 = Buffer.alloc(8);
+
+export class FfpConnection {
+  readonly params: NegotiatedParams;
+  private readonly numbering: Numbering;
+  private readonly tasks: TaskTable<Task>;
+  private queue: Queued[] = [];
+  private readonly keepalive: Keepalive;
+  /** Set once the connection failed or was closed: nothing more is sent. */
+  private ended = false;
+  private loggingOut = false;
+
+  constructor(
+    private readonly stream: PduStream,
+    login: LoginResult,
+    private readonly opts: ConnectionOptions,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.params = login.params;
+    this.tasks = new TaskTable<Task>(opts.tags);
+    this.numbering = new Numbering({ cmdSN: login.cmdSN, expCmdSN: login.expCmdSN, maxCmdSN: login.maxCmdSN, expStatSN: login.expStatSN });
+    this.keepalive = new Keepalive(opts.clock, opts.noopOutIntervalMs, opts.noopOutTimeoutMs, {
+      ping: () => this.sendPing(EMPTY, () => {}, () => {}),
+      timedOut: (ms) => {
+        this.stream.stats.timeout_err++;
+        this.fail(new TransportError('NOP_OUT_TIMEOUT', `no NOP-In within ${ms} ms of a NOP-Out ping (K-04)`, { errno: ISCSI_ERR.PDU_TIMEOUT }));
+      },
+    });
+    stream.setHandlers({
+      onPdu: (pdu) => this.onPdu(pdu),
+      onError: (err) => this.fail(err),
+      onClose: () => this.onClose(),
+    });
+  }
+
+  get stats(): SessionStats {
+    return this.stream.stats;
+  }
+
+  /** Tasks not yet completed, including those still waiting for the window. */
+  get outstanding(): number {
+    return this.tasks.size;
+  }
+
+  execute(req: ScsiRequest, lun: Buffer): Promise<ScsiResult> {
+    return new Promise<ScsiResult>((resolve, reject) => {
+      let scsi!: ScsiTask;
+      this.tasks.add((itt) => ({ kind: 'scsi', scsi: (scsi = new ScsiTask(itt, lun, req, this.params)), resolve, reject }));
+      this.enqueue({
+        itt: scsi.itt,
+        build: (cmdSN, expStatSN) => {
+          const { cmd, unsolicited } = scsi.command(cmdSN, expStatSN);
+          return [cmd, ...unsolicited];
+        },
+      });
+    });
+  }
+
+  /** One text exchange; at most one outstanding (I-12). */
+  text(pairs: readonly TextPair[]): Promise<TextPair[]> {
+    if ([...this.tasks.values()].some((t) => t.kind === 'text')) {
+      return Promise.reject(new IscsiError('TEXT_BUSY', 'a Text Request is already outstanding (I-12)', { errno: ISCSI_ERR.BUSY }));
+    }
+    return new Promise<TextPair[]>((resolve, reject) => {
+      let text!: TextTask;
+      this.tasks.add((itt) => ({ kind: 'text', text: (text = new TextTask(itt, pairs, this.params.maxXmitDataSegmentLength)), resolve, reject }));
+      this.enqueue({ itt: text.itt, build: (cmdSN, expStatSN) => [text.first(cmdSN, expStatSN)] });
+    });
+  }
+
+  ping(data: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => this.sendPing(data, resolve, reject));
+  }
+
+  /** K-08: NOP-Out with ITT and TTT 0xffffffff, I=1; no answer expected. */
+  confirmExpStatSN(): void {
+    const n = this.numbering;
+    this.send({ kind: 'nop-out', immediate: true, lun: LUN0, itt: RESERVED_TAG, ttt: RESERVED_TAG, cmdSN: n.cmdSN, expStatSN: n.expStatSN, data: EMPTY });
+  }
+
+  /**
+   * Logout reason 0 (L-01), immediate so CmdSN is carried but not advanced (J-02); wait
+   * up to `timeoutMs` (L-08); then fail what is left (L-09) and close TCP (L-03).
+   */
+  async logout(timeoutMs: number): Promise<LogoutResult> {
+    this.loggingOut = true;
+    this.keepalive.stop();
+    const timer = new TimerSlot(this.opts.clock, 'logout-timeout');
+    try {
+      return await new Promise<LogoutResult>((resolve, reject) => {
+        const itt = this.tasks.add(() => ({ kind: 'logout', resolve, reject }));
+        const n = this.numbering;
+        this.send({ kind: 'logout-request', immediate: true, reasonCode: 0, itt, cid: this.opts.cid, cmdSN: n.cmdSN, expStatSN: n.expStatSN, data: EMPTY });
+        timer.arm(timeoutMs, () => reject(new TransportError('LOGOUT_TIMEOUT', `no Logout Response within ${timeoutMs} ms (L-08)`, { errno: ISCSI_ERR.LOGOUT })));
+      });
+    } finally {
+      timer.cancel();
+      this.teardown(new IscsiError('SESSION_LOGGED_OUT', 'session logged out with commands outstanding', { errno: ISCSI_ERR.LOGOUT }));
+      await this.closeStream();
+    }
+  }
+
+  /** Drop the connection now, failing everything outstanding with `err`; no hook call. */
+  close(err: IscsiError): void {
+    this.teardown(err);
+    this.stream.destroy();
+  }
+
+  // ---- sending ---------------------------------------------------------------
+
+  private send(pdu: InitiatorPdu): void {
+    if (!this.ended) this.stream.send(pdu);
+  }
+
+  /** Non-immediate PDUs wait for the window and go out in CmdSN order (J-03, J-12). */
+  private enqueue(q: Queued): void {
+    this.queue.push(q);
+    this.flush();
+  }
+
+  private flush(): void {
+    const n = this.numbering;
+    while (!this.ended && this.queue.length > 0 && n.windowOpen) {
+      const q = this.queue.shift()!;
+      for (const pdu of q.build(n.take(false), n.expStatSN)) this.stream.send(pdu);
+    }
+  }
+
+  /** Our ping: valid ITT, TTT 0xffffffff, always immediate (K-03, K-07). */
+  private sendPing(data: Buffer, resolve: (b: Buffer) => void, reject: (e: IscsiError) => void): void {
+    const n = this.numbering;
+    const itt = this.tasks.add(() => ({ kind: 'nop', resolve, reject }));
+    this.send({ kind: 'nop-out', immediate: true, lun: LUN0, itt, ttt: RESERVED_TAG, cmdSN: n.cmdSN, expStatSN: n.expStatSN, data });
+  }
+
+  // ---- receiving -------------------------------------------------------------
+
+  private onPdu(pdu: TargetPdu): void {
+    this.keepalive.activity(); // any PDU from the target proves the connection alive
+    try {
+      this.applyNumbering(pdu);
+      this.dispatch(pdu);
+      this.flush();
+    } catch (err) {
+      this.fail(err instanceof IscsiError ? err : new ProtocolError('PDU_HANDLING_FAILED', String(err), { cause: err }));
+    }
+  }
+
+  /** J-04..J-08: window from every PDU; StatSN only from status-carrying PDUs. */
+  private applyNumbering(pdu: TargetPdu): void {
+    if (pdu.kind === 'login-response') {
+      throw new ProtocolError('UNEXPECTED_LOGIN_RESPONSE', 'Login Response in Full Feature Phase', { where: 'LoginResponse' });
+    }
+    this.numbering.updateWindow(pdu.expCmdSN, pdu.maxCmdSN);
+    const carriesStatus =
+      pdu.kind === 'scsi-response' || pdu.kind === 'task-mgmt-response' || pdu.kind === 'text-response' || pdu.kind === 'logout-response' ||
+      pdu.kind === 'async-message' || pdu.kind === 'reject' || (pdu.kind === 'nop-in' && pdu.itt !== RESERVED_TAG) || (pdu.kind === 'data-in' && pdu.hasStatus);
+    if (carriesStatus) this.numbering.acceptStatSN(pdu.statSN, pdu.kind);
+  }
+
+  private dispatch(pdu: TargetPdu): void {
+    switch (pdu.kind) {
+      case 'nop-in':
+        return this.onNopIn(pdu);
+      case 'scsi-response': {
+        const t = this.take(pdu.itt, 'scsi', 'SCSI Response');
+        return t.resolve(t.scsi.resultFromResponse(pdu));
+      }
+      case 'data-in': {
+        const t = this.expect(pdu.itt, 'scsi', 'Data-In');
+        if (t.scsi.onDataIn(pdu)) {
+          this.tasks.delete(pdu.itt);
+          t.resolve(t.scsi.resultFromDataIn(pdu));
+        }
+        return;
+      }
+      case 'r2t': {
+        const t = this.expect(pdu.itt, 'scsi', 'R2T');
+        for (const out of t.scsi.onR2T(pdu, this.numbering.expStatSN)) this.send(out);
+        return;
+      }
+      case 'text-response':
+        return this.onTextResponse(pdu);
+      case 'logout-response':
+        return this.take(pdu.itt, 'logout', 'Logout Response').resolve(logoutResult(pdu));
+      case 'task-mgmt-response':
+        // Only our CmdSN-gap plugs (N-02) send TMFs; any other ITT is UNKNOWN_ITT (J-13).
+        return this.take(pdu.itt, 'tmf', 'Task Management Response').resolve(pdu.response);
+      case 'async-message':
+        return this.hooks.async(pdu);
+      case 'reject':
+        return this.onReject(parseRejected(pdu.reason, pdu.data));
+      case 'login-response':
+        return; // refused in applyNumbering
+    }
+  }
+
+  private expect<K extends Task['kind']>(itt: number, kind: K, where: string): Extract<Task, { kind: K }> {
+    const t = this.tasks.expect(itt, where);
+    if (t.kind !== kind) throw new ProtocolError('ITT_KIND_MISMATCH', `${where} for ITT 0x${itt.toString(16)} which is a ${t.kind} task (J-13)`, { where });
+    return t as Extract<Task, { kind: K }>;
+  }
+
+  /** expect() and remove: the PDU ends the task. */
+  private take<K extends Task['kind']>(itt: number, kind: K, where: string): Extract<Task, { kind: K }> {
+    const t = this.expect(itt, kind, where);
+    this.tasks.delete(itt);
+    return t;
+  }
+
+  private onNopIn(pdu: Extract<TargetPdu, { kind: 'nop-in' }>): void {
+    if (pdu.itt !== RESERVED_TAG) {
+      // A response to our ping: a valid TTT too is a format error (K-05).
+      if (pdu.ttt !== RESERVED_TAG) throw new ProtocolError('NOP_IN_BOTH_TAGS', 'NOP-In with both a valid ITT and a valid TTT (K-05)', { where: 'NopIn.TTT' });
+      return this.take(pdu.itt, 'nop', 'NOP-In').resolve(pdu.data);
+    }
+    if (pdu.ttt === RESERVED_TAG) return; // informational, e.g. window update (K-02)
+    // Target ping: answer at once, immediate, CmdSN not advanced, TTT and LUN copied (K-01, K-09).
+    const n = this.numbering;
+    this.send({ kind: 'nop-out', immediate: true, lun: pdu.lun, itt: RESERVED_TAG, ttt: pdu.ttt, cmdSN: n.cmdSN, expStatSN: n.expStatSN, data: EMPTY });
+  }
+
+  private onTextResponse(pdu: Extract<TargetPdu, { kind: 'text-response' }>): void {
+    const t = this.expect(pdu.itt, 'text', 'Text Response');
+    const step = t.text.onResponse(pdu, this.numbering.cmdSN, this.numbering.expStatSN);
+    if (step.type === 'send') return this.send(step.pdu); // continuations are immediate: no CmdSN
+    this.tasks.delete(pdu.itt);
+    t.resolve(step.pairs);
+  }
+
+  /**
+   * Reject (N-01): identify the rejected PDU from the copied header (StatSN was already
+   * applied). A rejected Data-Out leaves its task active (N-05, N-07); a rejected command
+   * ends its task, except a SCSI command rejected for a resendable reason, which is retried
+   * with the same ITT and CmdSN (N-02, N-07). See reject.ts for the CmdSN-gap policy.
+   */
+  private onReject(r: RejectedPdu): void {
+    this.opts.log.warn({ reason: r.reason, opcode: r.opcode, itt: r.itt }, 'PDU rejected by target');
+    const t = this.tasks.get(r.itt);
+    if (!t || t.kind === 'logout' || r.opcode === DATA_OUT_OPCODE) return;
+    if (leavesCmdSNGap(r) && t.kind === 'scsi' && RESENDABLE_REASONS.has(r.reason) && t.scsi.rejectRetries < MAX_REJECT_RETRIES) {
+      t.scsi.rejectRetries++;
+      const { cmd, unsolicited } = t.scsi.command(r.cmdSN, this.numbering.expStatSN);
+      for (const pdu of [cmd, ...unsolicited]) this.send(pdu);
+      return;
+    }
+    this.tasks.delete(r.itt);
+    t.reject(rejectError(r));
+    if (leavesCmdSNGap(r)) this.plugCmdSNGap(r);
+  }
+
+  /**
+   * The target discarded a non-immediate command: unless its ExpCmdSN already moved past
+   * that CmdSN, send an immediate ABORT TASK with RefCmdSN = the hole, which the target
+   * must count as received (§11.5.1 b, N-02). Its response is only logged.
+   */
+  private plugCmdSNGap(r: RejectedPdu): void {
+    const n = this.numbering;
+    if (snLt(r.cmdSN, n.expCmdSN) || !snLt(r.cmdSN, n.cmdSN)) return;
+    const itt = this.tasks.add(() => ({
+      kind: 'tmf',
+      resolve: (response: number) => this.opts.log.info({ response, refCmdSN: r.cmdSN }, 'CmdSN gap plugged with ABORT TASK'),
+      reject: () => {},
+    }));
+    this.send({
+      kind: 'task-mgmt-request', immediate: true, function: 1, lun: r.lun, itt, referencedTaskTag: r.itt,
+      cmdSN: n.cmdSN, expStatSN: n.expStatSN, refCmdSN: r.cmdSN, expDataSN: 0, data: EMPTY,
+    });
+  }
+
+  // ---- ending ----------------------------------------------------------------
+
+  private fail(err: IscsiError): void {
+    if (this.ended) return;
+    this.opts.log.warn({ err: err.toJSON() }, 'connection failed');
+    this.teardown(new TransportError('SESSION_FAILED', `session failed: ${err.message}`, { cause: err, errno: err.errno, details: { reason: err.code } }));
+    this.stream.destroy();
+    this.hooks.failed(err);
+  }
+
+  private onClose(): void {
+    // After the Logout Response a close is the expected end; before it the logout fails now (I-20).
+    if (this.ended || (this.loggingOut && ![...this.tasks.values()].some((t) => t.kind === 'logout'))) return;
+    this.fail(new TransportError('CONNECTION_CLOSED', 'target closed the connection'));
+  }
+
+  private teardown(err: IscsiError): void {
+    this.ended = true;
+    this.keepalive.stop();
+    this.queue = [];
+    for (const t of this.tasks.drain()) t.reject(err);
+  }
+
+  private async closeStream(): Promise<void> {
+    const stream = this.stream;
+    if (stream.isClosed) return;
+    stream.end();
+    await new Promise<void>((resolve) => {
+      const timer = this.opts.clock.setTimeout(() => {
+        stream.destroy();
+        resolve();
+      }, 1000);
+      stream.socket.once('close', () => {
+        timer.cancel();
+        resolve();
+      });
+    });
+  }
+}
+
+/** L-04..L-06: Time2Wait/Time2Retain mean something only with Logout Responses 2 and 3. */
+function logoutResult(pdu: Extract<TargetPdu, { kind: 'logout-response' }>): LogoutResult {
+  if (pdu.response !== 2 && pdu.response !== 3) return { response: pdu.response };
+  return { response: pdu.response, time2Wait: pdu.time2Wait, time2Retain: pdu.time2Retain };
+}

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian machine (run as root) to build and test tsiscsi. Idempotent.
 #   1. installs missing Debian packages: tgt (tgtd/tgtadm: the real target used by the
-#      integration tests), libiscsi-bin (an independent initiator), hyperfine, iproute2,
-#      procps; `apt-get update` runs only when something is missing;
+#      integration tests), libiscsi-bin (an independent initiator), open-iscsi (the real
+#      iscsiadm that the golden tests compare tsiscsiadm's output with; they run it only
+#      in private mount namespaces, never on the host's /etc/iscsi), hyperfine, iproute2,
+#      procps, systemd (systemd-notify for sd_notify, systemd-analyze to verify the
+#      units), python3 (the tests' NOTIFY_SOCKET listener); `apt-get update` runs only
+#      when something is missing;
 #   2. makes sure Node.js >= 20.19 is present (installs Debian's nodejs + npm if not);
 #   3. installs npm dependencies (`npm ci`; skipped when package-lock.json is unchanged
 #      since the last successful run) and builds (`npm run build`).
@@ -12,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES=(tgt libiscsi-bin hyperfine iproute2 procps)
+PACKAGES=(tgt libiscsi-bin open-iscsi hyperfine iproute2 procps systemd python3)
 NODE_MIN=20.19
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -23,7 +27,8 @@ installed() {
 }
 
 # apt-get install without starting services: Debian's tgt would otherwise start a
-# system-wide tgtd on 0.0.0.0:3260. Our tests start private loopback instances.
+# system-wide tgtd on 0.0.0.0:3260, and open-iscsi its iscsid. Our tests start private
+# loopback tgtd instances and run iscsiadm in private namespaces.
 # A policy-rc.d we create is removed again on exit; an existing one is left alone.
 POLICY=/usr/sbin/policy-rc.d
 MADE_POLICY=""
@@ -54,6 +59,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [[ " ${missing[*]} " == *" tgt "* ]]; then
     say "installed tgt without starting tgt.service (tests use private tgtd instances on loopback);"
     say "  'systemctl disable tgt' keeps the system tgtd from starting at boot"
+  fi
+  if [[ " ${missing[*]} " == *" open-iscsi "* ]]; then
+    say "installed open-iscsi without starting iscsid (the golden tests run iscsiadm in private namespaces);"
+    say "  'systemctl disable iscsid.socket open-iscsi.service' keeps it from starting at boot"
   fi
 else
   say "Debian packages present: ${PACKAGES[*]}"

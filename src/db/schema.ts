@@ -119,7 +119,7 @@ export function decodeEntries(
     }
     const parsed = parseValue(def, value);
     if (!parsed.ok) {
-      warnings.push({ code: 'INVALID_VALUE', file, line, key, message: `${def.key}: ${parsed.reason}; keeping ${String(record[def.key])}` });
+      warnings.push({ code: 'INVALID_VALUE', file, line, key, message: `${def.key}: ${parsed.reason}; keeping ${def.type === 'password' ? 'the previous value' : String(record[def.key])}` });
       continue;
     }
     for (const note of parsed.notes) warnings.push({ code: 'INVALID_VALUE', file, line, key, message: `${def.key}: ${note}` });

@@ -1,8 +1,9 @@
 /**
  * Tests that run our code in a separate plain `node` process (socket activation,
- * the daemon binary) use the compiled tree in dist/. `scripts/test.sh` builds first;
- * this makes a bare `npx vitest run` work too by building when dist/ is missing or
- * older than src/.
+ * the daemon binary) use the compiled tree in dist/. `scripts/test.sh` builds first,
+ * and vitest's global setup (test/support/global-setup.ts) rebuilds once, before any
+ * test file runs, when dist/ is missing or older than src/ — so no test ever sees a
+ * half-written dist/.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -19,11 +20,16 @@ function newest(dir: string): number {
   return t;
 }
 
-/** Absolute path of a compiled module, e.g. distPath('control/server.js'); builds if stale. */
+/** Build dist/ when it is missing or older than src/ (called once by the global setup). */
+export function buildIfStale(): void {
+  const marker = join(ROOT, 'dist', 'daemon', 'main.js');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= newest(join(ROOT, 'src'))) return;
+  execFileSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** Absolute path of a compiled module, e.g. distPath('control/server.js'). */
 export function distPath(rel: string): string {
   const file = join(ROOT, 'dist', rel);
-  if (!existsSync(file) || statSync(file).mtimeMs < newest(join(ROOT, 'src'))) {
-    execFileSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  }
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
   return file;
 }

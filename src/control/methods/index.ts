@@ -1,0 +1,81 @@
+/**
+ * Every daemon method spec (name + zod params/result, no handlers). The daemon binds
+ * handlers in src/daemon/handlers; clients import these for types.
+ */
+import { configGet } from './config-get.js';
+import { daemonStatus } from './daemon-status.js';
+import { daemonStop } from './daemon-stop.js';
+import { discoveryDelete } from './discovery-delete.js';
+import { discoveryList } from './discovery-list.js';
+import { discoveryNew } from './discovery-new.js';
+import { discoverySendTargets } from './discovery-sendtargets.js';
+import { discoveryShow } from './discovery-show.js';
+import { discoveryUpdate } from './discovery-update.js';
+import { ifaceDelete } from './iface-delete.js';
+import { ifaceList } from './iface-list.js';
+import { ifaceNew } from './iface-new.js';
+import { ifaceShow } from './iface-show.js';
+import { ifaceUpdate } from './iface-update.js';
+import { initiatorGet } from './initiator-get.js';
+import { initiatorSet } from './initiator-set.js';
+import { nodeDelete } from './node-delete.js';
+import { nodeList } from './node-list.js';
+import { nodeLogin } from './node-login.js';
+import { nodeLoginAll } from './node-login-all.js';
+import { nodeLogout } from './node-logout.js';
+import { nodeLogoutAll } from './node-logout-all.js';
+import { nodeNew } from './node-new.js';
+import { nodeShow } from './node-show.js';
+import { nodeUpdate } from './node-update.js';
+import { sessionInfoMethod } from './session-info.js';
+import { sessionList } from './session-list.js';
+import { sessionLogout } from './session-logout.js';
+import { sessionRescan } from './session-rescan.js';
+import { sessionStats } from './session-stats.js';
+
+export {
+  configGet, daemonStatus, daemonStop,
+  discoveryDelete, discoveryList, discoveryNew, discoverySendTargets, discoveryShow, discoveryUpdate,
+  ifaceDelete, ifaceList, ifaceNew, ifaceShow, ifaceUpdate, initiatorGet, initiatorSet,
+  nodeDelete, nodeList, nodeLogin, nodeLoginAll, nodeLogout, nodeLogoutAll, nodeNew, nodeShow, nodeUpdate,
+  sessionInfoMethod, sessionList, sessionLogout, sessionRescan, sessionStats,
+};
+export { methodSpec, type MethodSchema, type ParamsOf, type ResultOf } from './spec.js';
+export { EVENT_TYPES, daemonEvent, type DaemonEvent } from './events.js';
+
+/** Every method spec, by name. */
+export const METHOD_SPECS = {
+  'discovery.sendtargets': discoverySendTargets,
+  'discovery.list': discoveryList,
+  'discovery.show': discoveryShow,
+  'discovery.new': discoveryNew,
+  'discovery.update': discoveryUpdate,
+  'discovery.delete': discoveryDelete,
+  'node.list': nodeList,
+  'node.show': nodeShow,
+  'node.new': nodeNew,
+  'node.update': nodeUpdate,
+  'node.delete': nodeDelete,
+  'node.login': nodeLogin,
+  'node.logout': nodeLogout,
+  'node.loginAll': nodeLoginAll,
+  'node.logoutAll': nodeLogoutAll,
+  'session.list': sessionList,
+  'session.info': sessionInfoMethod,
+  'session.stats': sessionStats,
+  'session.logout': sessionLogout,
+  'session.rescan': sessionRescan,
+  'iface.list': ifaceList,
+  'iface.show': ifaceShow,
+  'iface.new': ifaceNew,
+  'iface.update': ifaceUpdate,
+  'iface.delete': ifaceDelete,
+  'initiator.get': initiatorGet,
+  'initiator.set': initiatorSet,
+  'config.get': configGet,
+  'daemon.status': daemonStatus,
+  'daemon.stop': daemonStop,
+} as const;
+
+/** A daemon method name. */
+export type MethodName = keyof typeof METHOD_SPECS;

@@ -1,0 +1,15 @@
+/** Every daemon method: each spec of src/control/methods bound to its handler. */
+import type { AnyMethod } from '../../control/method.js';
+import type { HandlerContext } from './context.js';
+import { discoveryMethods } from './discovery.js';
+import { ifaceMethods } from './iface.js';
+import { miscMethods } from './misc.js';
+import { nodeMethods } from './node.js';
+import { sessionMethods } from './session.js';
+
+export type { HandlerContext, InitiatorIdentity } from './context.js';
+
+/** All methods, ready for ControlServer.register. */
+export function daemonMethods(ctx: HandlerContext): AnyMethod[] {
+  return [...discoveryMethods(ctx), ...nodeMethods(ctx), ...sessionMethods(ctx), ...ifaceMethods(ctx), ...miscMethods(ctx)];
+}

@@ -5,10 +5,9 @@
  * from a successful login until the connection ends; the Session owns the lifecycle.
  */
 import { IscsiError, ISCSI_ERR, ProtocolError, TransportError } from '../shared/errors.js';
-import { TimerSlot, type Clock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
+import { TimerSlot } from '../shared/clock.js';
 import type { LoginResult } from '../iscsi/login/machine.js';
-import { RESERVED_TAG, type AsyncMessage, type InitiatorPdu, type TargetPdu } from '../iscsi/pdu/types.js';
+import { RESERVED_TAG, type InitiatorPdu, type TargetPdu } from '../iscsi/pdu/types.js';
 import { snLt } from '../iscsi/serial.js';
 import type { SessionStats } from '../iscsi/stats.js';
 import type { TextPair } from '../iscsi/text/codec.js';
@@ -18,42 +17,18 @@ import { Keepalive } from './keepalive.js';
 import { Numbering } from './numbering.js';
 import { DATA_OUT_OPCODE, leavesCmdSNGap, MAX_REJECT_RETRIES, parseRejected, rejectError, RESENDABLE_REASONS, type RejectedPdu } from './reject.js';
 import { ScsiTask, type ScsiRequest, type ScsiResult } from './scsi-task.js';
-import { TagCounter, TaskTable } from './tasks.js';
+import { TaskTable } from './tasks.js';
 import { TextTask } from './text-task.js';
+import {
+  logoutResult, taskAborted, WAITING_FOR_LOGOUT,
+  type ConnectionHooks, type ConnectionOptions, type LogoutResult, type UnfinishedCommand,
+} from './connection-types.js';
 
-/** What the target answered to our Logout Request (§11.15). */
-export interface LogoutResult {
-  /** 0 closed successfully, 1 CID not found, 2 recovery not supported, 3 cleanup failed. */
-  response: number;
-  /**
-   * Time2Wait / Time2Retain in seconds, reported only with responses 2 and 3 (L-05);
-   * with 0 and 1 the fields are invalid or ignored at ERL < 2 (L-04, L-06).
-   */
-  time2Wait?: number;
-  time2Retain?: number;
-}
-
-export interface ConnectionOptions {
-  cid: number;
-  /** 0 disables the keepalive (Discovery sessions never run one, I-18). */
-  noopOutIntervalMs: number;
-  noopOutTimeoutMs: number;
-  /** The session's tag source: ITTs never repeat across its connections (J-11). */
-  tags: TagCounter;
-  clock: Clock;
-  log: Logger;
-}
-
-export interface ConnectionHooks {
-  /** The connection failed (reported once); outstanding tasks are already failed. */
-  failed(err: IscsiError): void;
-  /** An Asynchronous Message, after numbering; the session decides what it means. */
-  async(pdu: AsyncMessage): void;
-}
+export type { ConnectionHooks, ConnectionOptions, LogoutResult, UnfinishedCommand } from './connection-types.js';
 
 type Pending<T> = { resolve: (v: T) => void; reject: (e: IscsiError) => void };
 type Task =
-  | ({ kind: 'scsi'; scsi: ScsiTask } & Pending<ScsiResult>)
+  | ({ kind: 'scsi'; scsi: ScsiTask; signal?: AbortSignal; cmdSN?: number; aborting?: boolean } & Pending<ScsiResult>)
   | ({ kind: 'text'; text: TextTask } & Pending<TextPair[]>)
   | ({ kind: 'nop' } & Pending<Buffer>)
   | ({ kind: 'tmf' } & Pending<number>)
@@ -110,17 +85,33 @@ export class FfpConnection {
     return this.tasks.size;
   }
 
-  execute(req: ScsiRequest, lun: Buffer): Promise<ScsiResult> {
+  /**
+   * Run one SCSI command. An aborted `signal` ends it: a command still waiting for the
+   * window is dropped unsent; one on the wire is aborted with ABORT TASK (RefCmdSN = its
+   * CmdSN, O-08) and rejected with TASK_ABORTED once the target answers the TMF.
+   */
+  execute(req: ScsiRequest, lun: Buffer, signal?: AbortSignal): Promise<ScsiResult> {
+    if (signal?.aborted) return Promise.reject(taskAborted('before it was sent'));
     return new Promise<ScsiResult>((resolve, reject) => {
+      const onAbort = (): void => this.abortTask(itt);
+      const settle = <A>(fn: (a: A) => void) => (a: A): void => {
+        signal?.removeEventListener('abort', onAbort);
+        fn(a);
+      };
       let scsi!: ScsiTask;
-      this.tasks.add((itt) => ({ kind: 'scsi', scsi: (scsi = new ScsiTask(itt, lun, req, this.params)), resolve, reject }));
+      const itt = this.tasks.add((tag) => ({
+        kind: 'scsi', scsi: (scsi = new ScsiTask(tag, lun, req, this.params)), resolve: settle(resolve), reject: settle(reject), ...(signal ? { signal } : {}),
+      }));
+      const task = this.tasks.get(itt) as Extract<Task, { kind: 'scsi' }>;
       this.enqueue({
         itt: scsi.itt,
         build: (cmdSN, expStatSN) => {
+          task.cmdSN = cmdSN;
           const { cmd, unsolicited } = scsi.command(cmdSN, expStatSN);
           return [cmd, ...unsolicited];
         },
       });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -163,14 +154,14 @@ export class FfpConnection {
       });
     } finally {
       timer.cancel();
-      this.teardown(new IscsiError('SESSION_LOGGED_OUT', 'session logged out with commands outstanding', { errno: ISCSI_ERR.LOGOUT }));
+      this.teardown(new IscsiError('SESSION_LOGGED_OUT', 'session logged out with commands outstanding', { errno: ISCSI_ERR.LOGOUT }), true);
       await this.closeStream();
     }
   }
 
-  /** Drop the connection now, failing everything outstanding with `err`; no hook call. */
+  /** Drop the connection now, failing everything outstanding with `err`; no hook call, no adoption. */
   close(err: IscsiError): void {
-    this.teardown(err);
+    this.teardown(err, false);
     this.stream.destroy();
   }
 
@@ -252,7 +243,7 @@ export class FfpConnection {
       case 'logout-response':
         return this.take(pdu.itt, 'logout', 'Logout Response').resolve(logoutResult(pdu));
       case 'task-mgmt-response':
-        // Only our CmdSN-gap plugs (N-02) send TMFs; any other ITT is UNKNOWN_ITT (J-13).
+        // Only our CmdSN-gap plugs (N-02) and aborts (O-08) send TMFs; any other ITT is UNKNOWN_ITT (J-13).
         return this.take(pdu.itt, 'tmf', 'Task Management Response').resolve(pdu.response);
       case 'async-message':
         return this.hooks.async(pdu);
@@ -306,6 +297,13 @@ export class FfpConnection {
     this.opts.log.warn({ reason: r.reason, opcode: r.opcode, itt: r.itt }, 'PDU rejected by target');
     const t = this.tasks.get(r.itt);
     if (!t || t.kind === 'logout' || r.opcode === DATA_OUT_OPCODE) return;
+    if (r.reason === WAITING_FOR_LOGOUT && t.kind === 'scsi') {
+      // M-04: the target wants a logout first; the command is not lost, hand it back.
+      this.tasks.delete(r.itt);
+      this.offer([unfinished(t, true)], rejectError(r));
+      if (leavesCmdSNGap(r)) this.plugCmdSNGap(r);
+      return;
+    }
     if (leavesCmdSNGap(r) && t.kind === 'scsi' && RESENDABLE_REASONS.has(r.reason) && t.scsi.rejectRetries < MAX_REJECT_RETRIES) {
       t.scsi.rejectRetries++;
       const { cmd, unsolicited } = t.scsi.command(r.cmdSN, this.numbering.expStatSN);
@@ -324,15 +322,40 @@ export class FfpConnection {
    */
   private plugCmdSNGap(r: RejectedPdu): void {
     const n = this.numbering;
-    if (snLt(r.cmdSN, n.expCmdSN) || !snLt(r.cmdSN, n.cmdSN)) return;
-    const itt = this.tasks.add(() => ({
-      kind: 'tmf',
-      resolve: (response: number) => this.opts.log.info({ response, refCmdSN: r.cmdSN }, 'CmdSN gap plugged with ABORT TASK'),
-      reject: () => {},
-    }));
+    // After our Logout nothing new is sent (L-02); the session's numbering ends anyway.
+    if (this.loggingOut || snLt(r.cmdSN, n.expCmdSN) || !snLt(r.cmdSN, n.cmdSN)) return;
+    this.sendAbortTask(r.lun, r.itt, r.cmdSN, (response) => this.opts.log.info({ response, refCmdSN: r.cmdSN }, 'CmdSN gap plugged with ABORT TASK'));
+  }
+
+  /**
+   * O-08 (§7.11, §11.5.5): abort a command whose caller gave up. Unsent: drop it. Sent:
+   * immediate ABORT TASK for its ITT with RefCmdSN = its CmdSN; the task stays in the
+   * table (a late SCSI Response may still complete it) until the TMF Response arrives.
+   */
+  private abortTask(itt: number): void {
+    const t = this.tasks.get(itt);
+    if (!t || t.kind !== 'scsi' || t.aborting || this.ended) return;
+    if (t.cmdSN === undefined) {
+      this.queue = this.queue.filter((q) => q.itt !== itt);
+      this.tasks.delete(itt);
+      t.reject(taskAborted('before it was sent'));
+      return;
+    }
+    t.aborting = true;
+    this.sendAbortTask(t.scsi.lun, itt, t.cmdSN, (response) => {
+      if (this.tasks.get(itt) !== t) return; // completed before the abort took effect
+      this.tasks.delete(itt);
+      t.reject(taskAborted(`by ABORT TASK (TMF response ${response})`, response));
+    });
+  }
+
+  /** Immediate ABORT TASK (function 1, §11.5.1) for `refItt` / `refCmdSN`. */
+  private sendAbortTask(lun: Buffer, refItt: number, refCmdSN: number, onResponse: (response: number) => void): void {
+    const n = this.numbering;
+    const itt = this.tasks.add(() => ({ kind: 'tmf', resolve: onResponse, reject: () => {} }));
     this.send({
-      kind: 'task-mgmt-request', immediate: true, function: 1, lun: r.lun, itt, referencedTaskTag: r.itt,
-      cmdSN: n.cmdSN, expStatSN: n.expStatSN, refCmdSN: r.cmdSN, expDataSN: 0, data: EMPTY,
+      kind: 'task-mgmt-request', immediate: true, function: 1, lun, itt, referencedTaskTag: refItt,
+      cmdSN: n.cmdSN, expStatSN: n.expStatSN, refCmdSN, expDataSN: 0, data: EMPTY,
     });
   }
 
@@ -341,7 +364,7 @@ export class FfpConnection {
   private fail(err: IscsiError): void {
     if (this.ended) return;
     this.opts.log.warn({ err: err.toJSON() }, 'connection failed');
-    this.teardown(new TransportError('SESSION_FAILED', `session failed: ${err.message}`, { cause: err, errno: err.errno, details: { reason: err.code } }));
+    this.teardown(new TransportError('SESSION_FAILED', `session failed: ${err.message}`, { cause: err, errno: err.errno, details: { reason: err.code } }), true);
     this.stream.destroy();
     this.hooks.failed(err);
   }
@@ -352,11 +375,28 @@ export class FfpConnection {
     this.fail(new TransportError('CONNECTION_CLOSED', 'target closed the connection'));
   }
 
-  private teardown(err: IscsiError): void {
+  /**
+   * End the connection's work: everything outstanding fails with `err`, except that SCSI
+   * commands are first offered for adoption when `adoptable` (failures and logouts: the
+   * target ended them at ERL 0, O-10), in the order they were issued.
+   */
+  private teardown(err: IscsiError, adoptable: boolean): void {
     this.ended = true;
     this.keepalive.stop();
+    const unsent = new Set(this.queue.map((q) => q.itt));
     this.queue = [];
-    for (const t of this.tasks.drain()) t.reject(err);
+    const commands: UnfinishedCommand[] = [];
+    for (const t of this.tasks.drain()) {
+      if (adoptable && t.kind === 'scsi') commands.push(unfinished(t, !unsent.has(t.scsi.itt)));
+      else t.reject(err);
+    }
+    if (commands.length > 0) this.offer(commands, err);
+  }
+
+  /** Hand commands to the session, or fail them with `cause` when nobody takes them. */
+  private offer(commands: UnfinishedCommand[], cause: IscsiError): void {
+    if (this.hooks.adopt?.(commands, cause) === true) return;
+    for (const c of commands) c.reject(cause);
   }
 
   private async closeStream(): Promise<void> {
@@ -376,8 +416,6 @@ export class FfpConnection {
   }
 }
 
-/** L-04..L-06: Time2Wait/Time2Retain mean something only with Logout Responses 2 and 3. */
-function logoutResult(pdu: Extract<TargetPdu, { kind: 'logout-response' }>): LogoutResult {
-  if (pdu.response !== 2 && pdu.response !== 3) return { response: pdu.response };
-  return { response: pdu.response, time2Wait: pdu.time2Wait, time2Retain: pdu.time2Retain };
+function unfinished(t: Extract<Task, { kind: 'scsi' }>, sent: boolean): UnfinishedCommand {
+  return { request: t.scsi.request, ...(t.signal ? { signal: t.signal } : {}), sent, resolve: t.resolve, reject: t.reject };
 }

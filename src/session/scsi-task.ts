@@ -36,8 +36,15 @@ export interface ScsiResult {
 
 type Sizes = Pick<NegotiatedParams, 'immediateData' | 'initialR2T' | 'firstBurstLength' | 'maxBurstLength' | 'maxXmitDataSegmentLength'>;
 
+const EMPTY = Buffer.alloc(0);
+
 export class ScsiTask {
-  private readonly dataIn: Buffer;
+  /** Data-In bytes the command asked for. */
+  private readonly expected: number;
+  /** Assembly buffer, allocated at the first Data-In that is not the whole transfer. */
+  private dataIn: Buffer | undefined;
+  /** A single Data-In with status that carried the whole transfer, kept without a copy. */
+  private whole: Buffer | undefined;
   private received = 0;
   private nextDataSN = 0;
   /** Bytes of dataOut sent as immediate data in the command PDU. */
@@ -52,7 +59,7 @@ export class ScsiTask {
     readonly request: ScsiRequest,
     private readonly sizes: Sizes,
   ) {
-    this.dataIn = Buffer.alloc(request.dataInLength ?? 0);
+    this.expected = request.dataInLength ?? 0;
   }
 
   /** The SCSI Command PDU with its immediate data, and any unsolicited Data-Out after it. */
@@ -106,15 +113,22 @@ export class ScsiTask {
     // With a TTT (A bit) the LUN field is valid and must be the command's (§11.7.4, J-13).
     if (pdu.ttt !== RESERVED_TAG) this.checkLun(pdu.lun, 'DataIn.LUN');
     const end = pdu.bufferOffset + pdu.data.length;
-    if (end > this.dataIn.length) {
-      throw new ProtocolError('DATA_IN_OVERRUN', `Data-In bytes ${pdu.bufferOffset}..${end} exceed the expected ${this.dataIn.length}`, { where: 'DataIn.BufferOffset' });
+    if (end > this.expected) {
+      throw new ProtocolError('DATA_IN_OVERRUN', `Data-In bytes ${pdu.bufferOffset}..${end} exceed the expected ${this.expected}`, { where: 'DataIn.BufferOffset' });
     }
     if (pdu.dataSN !== this.nextDataSN) {
       // ERL 0 has no SNACK: a DataSN gap is a lost PDU (R-07, §7.9).
       throw new ProtocolError('DATASN_GAP', `Data-In DataSN ${pdu.dataSN}, expected ${this.nextDataSN}`, { where: 'DataIn.DataSN' });
     }
     this.nextDataSN++;
-    pdu.data.copy(this.dataIn, pdu.bufferOffset);
+    if (pdu.hasStatus && pdu.bufferOffset === 0 && this.dataIn === undefined) {
+      // The whole transfer in one PDU (usual with a large MaxRecvDataSegmentLength): keep
+      // the received bytes as they are, no zero-filled buffer and no copy (bench/read-64k).
+      this.whole = pdu.data;
+    } else {
+      this.dataIn ??= Buffer.alloc(this.expected);
+      pdu.data.copy(this.dataIn, pdu.bufferOffset);
+    }
     this.received = Math.max(this.received, end);
     return pdu.hasStatus;
   }
@@ -138,9 +152,10 @@ export class ScsiTask {
   }
 
   private result(status: number, response: number, residual: number, underflow: boolean, overflow: boolean, sense: Buffer | undefined): ScsiResult {
-    const expected = this.dataIn.length;
+    const expected = this.expected;
     const transferred = underflow && expected > 0 ? Math.max(0, Math.min(this.received, expected - residual)) : this.received;
-    return { status, response, data: this.dataIn.subarray(0, transferred), sense, residual, underflow, overflow };
+    const data = this.whole ?? this.dataIn ?? EMPTY;
+    return { status, response, data: data.subarray(0, transferred), sense, residual, underflow, overflow };
   }
 
   private checkLun(lun: Buffer, where: string): void {

@@ -3,61 +3,44 @@
  * userspace: login (with redirects), then a Full Feature Phase connection
  * (connection.ts) for SCSI commands, text requests, pings and logout.
  *
- * Recovery policy (reconnect, replacement_timeout) lives above this class: a failed
- * connection moves the session to `failed`, fails outstanding work and emits
- * `connection-error`; `login()` may then be called again to reinstate it (same ISID,
- * TSIH 0: B-05, B-09).
+ * Recovery policy (reconnect, replacement_timeout) lives above this class
+ * (src/recovery): a failed connection moves the session to `failed`, fails outstanding
+ * work (or hands unfinished SCSI commands to the handler set with
+ * `setUnfinishedHandler`) and emits `connection-error`; `login()` may then be called
+ * again to reinstate it (same ISID, TSIH 0: B-05, B-09).
+ *
+ * Events: `state` (SessionState), `connection-error` (IscsiError, ConnectionErrorInfo),
+ * `async` (AsyncMessage), `scsi-event` (ScsiAsyncEvent), `luns-changed` (ScsiAsyncEvent),
+ * `logout-requested` ({ parameter3 }), `target-logout` (TargetLogoutInfo).
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { IscsiError, ISCSI_ERR, TransportError } from '../shared/errors.js';
+import { IscsiError, ISCSI_ERR, ProtocolError, TransportError } from '../shared/errors.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
 import type { LoginResult } from '../iscsi/login/machine.js';
 import type { AsyncMessage } from '../iscsi/pdu/types.js';
 import { encodeLun } from '../iscsi/scsi/lun.js';
-import type { ChallengeRegistry, ChapConfig } from '../iscsi/security.js';
 import type { SessionStats } from '../iscsi/stats.js';
 import type { TextPair } from '../iscsi/text/codec.js';
 import { defaultOffer, type NegotiatedParams, type OperationalOffer } from '../iscsi/text/negotiate.js';
 import type { PduStream } from '../transport/pdu-stream.js';
-import type { Portal, Transport } from '../transport/types.js';
-import { FfpConnection, type LogoutResult } from './connection.js';
+import type { Portal } from '../transport/types.js';
+import { abortable, loginAborted } from './abortable-transport.js';
+import {
+  asyncEventKind, dropError, dropTimes, emptyAsyncEventCounts, scsiAsyncEvent, type AsyncEventCounts, type AsyncEventKind,
+} from './async-events.js';
+import { FfpConnection, type LogoutResult, type UnfinishedCommand } from './connection.js';
 import { establish } from './login-runner.js';
 import type { ScsiRequest, ScsiResult } from './scsi-task.js';
+import type { ConnectionErrorInfo, ExecuteOptions, SessionOptions, SessionState, TargetLogoutInfo, UnfinishedHandler } from './session-types.js';
 import { TagCounter } from './tasks.js';
 
-export type { LogoutResult } from './connection.js';
-
-export type SessionState = 'free' | 'logging-in' | 'logged-in' | 'logging-out' | 'failed' | 'closed';
-
-export interface SessionOptions {
-  transport: Transport;
-  portal: Portal;
-  tpgt?: number;
-  initiatorName: string;
-  initiatorAlias?: string;
-  targetName?: string;
-  sessionType: 'Normal' | 'Discovery';
-  isid: Buffer;
-  cid?: number;
-  chap?: ChapConfig;
-  offer?: Partial<OperationalOffer>;
-  /** open-iscsi node.conn[0].timeo.login_timeout (shipped conf: 15 s). */
-  loginTimeoutMs?: number;
-  logoutTimeoutMs?: number;
-  /** 0 disables NOP-Out keepalives (open-iscsi noop_out_interval). */
-  noopOutIntervalMs?: number;
-  noopOutTimeoutMs?: number;
-  maxRedirects?: number;
-  /** CmdSN of the leading login (open-iscsi initial_cmdsn). */
-  initialCmdSN?: number;
-  localAddress?: string;
-  clock?: Clock;
-  random?: (n: number) => Buffer;
-  registry?: ChallengeRegistry;
-  logger?: Logger;
-}
+export type { LogoutResult, UnfinishedCommand } from './connection.js';
+export type { AsyncEventCounts, AsyncEventKind, ScsiAsyncEvent } from './async-events.js';
+export type {
+  ConnectionErrorInfo, ExecuteOptions, SessionOptions, SessionState, TargetLogoutInfo, UnfinishedHandler,
+} from './session-types.js';
 
 export class Session extends EventEmitter {
   private _state: SessionState = 'free';
@@ -75,6 +58,16 @@ export class Session extends EventEmitter {
   private logins = 0;
   /** ITTs are unique session-wide, across reinstatements too (J-11); the login uses 0. */
   private readonly tags = new TagCounter(1);
+  private unfinishedHandler: UnfinishedHandler | undefined;
+  /** Set while the initiator itself logs out or closes: unfinished commands are failed, not handed over. */
+  private userClosing = false;
+  /** Aborts the login in progress (close() during logging-in, open-iscsi #228/#513). */
+  private loginAbort: AbortController | undefined;
+  private readonly _asyncEvents = emptyAsyncEventCounts();
+  /** Commands adopted since the last connection-error (reported in its info). */
+  private pendingAdopted = 0;
+  /** A failure of the new connection while it was being set up (see enterFullFeature). */
+  private setupFailure: IscsiError | undefined;
 
   constructor(readonly opts: SessionOptions) {
     super();
@@ -110,18 +103,34 @@ export class Session extends EventEmitter {
   get loginCount(): number {
     return this.logins;
   }
+  /** Asynchronous Messages per AsyncEvent kind over the session's life (M-01..M-11). */
+  get asyncEvents(): Readonly<AsyncEventCounts> {
+    return this._asyncEvents;
+  }
 
-  /** Leading login (or session reinstatement after a failure: same ISID, TSIH 0). */
+  /** Take over unfinished SCSI commands (see UnfinishedHandler); undefined restores rejection. */
+  setUnfinishedHandler(handler: UnfinishedHandler | undefined): void {
+    this.unfinishedHandler = handler;
+  }
+
+  /**
+   * Leading login (or session reinstatement after a failure: same ISID, TSIH 0). `close()`
+   * while it runs aborts it: the socket is destroyed and the promise rejects SESSION_CLOSED.
+   */
   async login(): Promise<LoginResult> {
     if (this._state !== 'free' && this._state !== 'failed' && this._state !== 'closed') {
       throw new IscsiError('SESSION_BUSY', `cannot log in while the session is ${this._state}`, { errno: ISCSI_ERR.SESS_EXISTS });
     }
     this.setState('logging-in');
+    this.userClosing = false;
+    this.pendingAdopted = 0;
+    const abort = new AbortController();
+    this.loginAbort = abort;
     const o = this.opts;
     try {
-      await this.waitTime2Wait();
+      await this.waitTime2Wait(abort.signal);
       const est = await establish({
-        transport: o.transport,
+        transport: abortable(o.transport, abort.signal),
         portal: this._portal,
         login: {
           initiatorName: o.initiatorName,
@@ -146,13 +155,20 @@ export class Session extends EventEmitter {
         clock: this.clock,
         logger: this.log,
       });
+      if (abort.signal.aborted) {
+        est.stream.destroy();
+        throw loginAborted();
+      }
       this.enterFullFeature(est.stream, est.result);
       // Temporary redirects keep the configured portal for later reconnects (G-05).
       if (est.movedPermanently) this._portal = est.movedPermanently;
       return est.result;
     } catch (err) {
+      if (abort.signal.aborted) throw loginAborted();
       this.setState('failed');
       throw err;
+    } finally {
+      if (this.loginAbort === abort) this.loginAbort = undefined;
     }
   }
 
@@ -170,8 +186,19 @@ export class Session extends EventEmitter {
         clock: this.clock,
         log: this.log,
       },
-      { failed: (err) => this.connectionFailed(err), async: (pdu) => this.onAsync(pdu) },
+      {
+        failed: (err) => this.connectionFailed(err),
+        async: (pdu) => this.onAsync(pdu),
+        adopt: (commands, cause) => this.adopt(commands, cause),
+      },
     );
+    // PDUs that arrived with the last Login Response were replayed above: one may
+    // already have failed the new connection (e.g. an AsyncEvent 2 in the same read).
+    if (this.setupFailure) {
+      const err = this.setupFailure;
+      this.setupFailure = undefined;
+      throw err;
+    }
     this._params = result.params;
     this._stats = stream.stats;
     this._tsih = result.tsih;
@@ -181,8 +208,8 @@ export class Session extends EventEmitter {
   }
 
   /** Run one SCSI command. Rejects with ScsiError-free transport/protocol errors only; SCSI status is in the result. */
-  execute(req: ScsiRequest): Promise<ScsiResult> {
-    return this.guard('SCSI command', true, (conn) => conn.execute(req, typeof req.lun === 'number' ? encodeLun(req.lun) : req.lun));
+  execute(req: ScsiRequest, opts: ExecuteOptions = {}): Promise<ScsiResult> {
+    return this.guard('SCSI command', true, (conn) => conn.execute(req, typeof req.lun === 'number' ? encodeLun(req.lun) : req.lun, opts.signal));
   }
 
   /** A text negotiation / SendTargets exchange (I-03, I-08, I-09, I-12). */
@@ -230,14 +257,32 @@ export class Session extends EventEmitter {
    * login() by Time2Wait (L-05); response 0 and 1 times are ignored (L-04, L-06).
    */
   async logout(): Promise<LogoutResult | undefined> {
+    if (this._state === 'logging-in') this.loginAbort?.abort();
     if (this._state !== 'logged-in') {
-      if (this._state === 'failed' || this._state === 'free' || this._state === 'closed') {
+      if (this._state === 'failed' || this._state === 'free' || this._state === 'closed' || this._state === 'logging-in') {
+        this.userClosing = true;
         this.conn?.close(new IscsiError('SESSION_LOGGED_OUT', 'session logged out', { errno: ISCSI_ERR.LOGOUT }));
         this.setState('closed');
         return undefined;
       }
       throw new IscsiError('SESSION_BUSY', `cannot log out while the session is ${this._state}`, { errno: ISCSI_ERR.INTERNAL });
     }
+    this.userClosing = true;
+    return this.logoutNow();
+  }
+
+  /** Drop the connection without a logout (forced teardown, from any state: a login in progress is aborted). */
+  close(): void {
+    this.userClosing = true;
+    this.loginAbort?.abort();
+    this.conn?.close(new IscsiError('SESSION_CLOSED', 'session closed by the initiator', { errno: ISCSI_ERR.LOGOUT }));
+    this.setState('closed');
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  /** Logout reason 0 on the live connection; see logout(). */
+  private async logoutNow(): Promise<LogoutResult> {
     this.setState('logging-out');
     try {
       const result = await this.conn!.logout(this.opts.logoutTimeoutMs ?? 15_000);
@@ -250,14 +295,6 @@ export class Session extends EventEmitter {
       this.setState('closed');
     }
   }
-
-  /** Drop the connection without a logout (forced teardown). */
-  close(): void {
-    this.conn?.close(new IscsiError('SESSION_CLOSED', 'session closed by the initiator', { errno: ISCSI_ERR.LOGOUT }));
-    this.setState('closed');
-  }
-
-  // ---- internals -------------------------------------------------------------
 
   private setState(s: SessionState): void {
     if (s === this._state) return;
@@ -273,10 +310,19 @@ export class Session extends EventEmitter {
   }
 
   /** Honour the Time2Wait of the last Logout Response 2/3 before logging in again (L-05). */
-  private async waitTime2Wait(): Promise<void> {
+  private async waitTime2Wait(signal: AbortSignal): Promise<void> {
     const ms = this.reloginNotBefore - this.clock.now();
     this.reloginNotBefore = 0;
-    if (ms > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, ms));
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.clock.setTimeout(done, ms);
+      function done(): void {
+        timer.cancel();
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private assertUsable(what: string): void {
@@ -296,28 +342,99 @@ export class Session extends EventEmitter {
     }
   }
 
+  /**
+   * An Asynchronous Message (§11.9), after its numbering was applied (M-01): count it,
+   * report it, then act per AsyncEvent. A handler that throws fails the connection.
+   */
   private onAsync(pdu: AsyncMessage): void {
-    this.log.info({ event: pdu.asyncEvent, vcode: pdu.asyncVCode, p1: pdu.parameter1, p2: pdu.parameter2, p3: pdu.parameter3 }, 'asynchronous message');
+    const kind = asyncEventKind(pdu.asyncEvent);
+    this._asyncEvents[kind]++;
+    this.log.info({ event: pdu.asyncEvent, kind, vcode: pdu.asyncVCode, p1: pdu.parameter1, p2: pdu.parameter2, p3: pdu.parameter3 }, 'asynchronous message');
     this.emit('async', pdu);
-    switch (pdu.asyncEvent) {
-      case 1: // logout request (M-03): close the session within Parameter3 seconds
-        void this.logout().catch((err: unknown) => this.log.warn({ err }, 'logout requested by target failed'));
-        return;
-      case 2: // connection drop (M-05)
-      case 3: // all connections drop (M-06)
-        throw new TransportError('TARGET_DROPPED_CONNECTION', `target announced it drops the connection (AsyncEvent ${pdu.asyncEvent})`, {
-          details: { time2Wait: pdu.parameter2, time2Retain: pdu.parameter3 },
-        });
-      default:
-        return; // 0 SCSI event, 4 renegotiate, vendor and unassigned codes are reported only (M-10, M-11)
-    }
+    this.asyncHandlers[kind](pdu);
+  }
+
+  private readonly asyncHandlers: Readonly<Record<AsyncEventKind, (pdu: AsyncMessage) => void>> = {
+    // M-02: hand the sense data to the SCSI layer; REPORTED LUNS DATA HAS CHANGED means rescan.
+    scsiEvent: (pdu) => {
+      const ev = scsiAsyncEvent(pdu);
+      this.emit('scsi-event', ev);
+      if (ev.lunsChanged) this.emit('luns-changed', ev);
+    },
+    logoutRequest: (pdu) => this.onLogoutRequest(pdu),
+    // M-05, M-06: the connection (or all) is gone; Parameter2/3 travel with the error.
+    dropConnection: (pdu) => {
+      throw dropError(pdu);
+    },
+    dropAllConnections: (pdu) => {
+      throw dropError(pdu);
+    },
+    renegotiate: (pdu) => this.onRenegotiate(pdu),
+    // M-09: only valid with TaskReporting=FastAbort, which we never offer.
+    taskTermination: () => {
+      throw new ProtocolError('ASYNC_TASK_TERMINATION', 'AsyncEvent 5 (task termination) without TaskReporting=FastAbort (M-09)', { where: 'AsyncMessage.AsyncEvent' });
+    },
+    // M-10, M-11: logged above and counted; nothing else to do.
+    vendor: () => {},
+    unassigned: (pdu) => this.log.warn({ event: pdu.asyncEvent }, 'unassigned AsyncEvent ignored'),
+  };
+
+  /**
+   * M-03: log out with reason 0 (close the session) at once, well within Parameter3;
+   * nothing new is sent meanwhile (state logging-out). Unfinished commands go to the
+   * handler, so a supervisor can re-login and issue them again.
+   */
+  private onLogoutRequest(pdu: AsyncMessage): void {
+    if (this._state !== 'logged-in') return;
+    this.emit('logout-requested', { parameter3: pdu.parameter3 });
+    this.logoutNow().then(
+      (result) => {
+        this.pendingAdopted = 0;
+        this.emit('target-logout', { result } satisfies TargetLogoutInfo);
+      },
+      (error: IscsiError) => {
+        this.log.warn({ err: error }, 'logout requested by target failed');
+        this.pendingAdopted = 0;
+        this.emit('target-logout', { error } satisfies TargetLogoutInfo);
+      },
+    );
+  }
+
+  /**
+   * M-08: start a negotiation within Parameter3 with an empty Text Request, unless a
+   * Text Request is already outstanding; the connection stays up (open-iscsi drops it).
+   */
+  private onRenegotiate(pdu: AsyncMessage): void {
+    const conn = this.conn;
+    if (this._state !== 'logged-in' || conn === undefined) return;
+    conn.text([]).then(
+      (pairs) => this.log.info({ pairs: pairs.map(([k]) => k), within: pdu.parameter3 }, 'renegotiation requested by target answered'),
+      (err: IscsiError) => {
+        if (err.code !== 'TEXT_BUSY') this.log.warn({ err }, 'renegotiation requested by target failed');
+      },
+    );
+  }
+
+  private adopt(commands: UnfinishedCommand[], cause: IscsiError): boolean {
+    const handler = this.unfinishedHandler;
+    if (handler === undefined || this.userClosing) return false;
+    handler(commands, cause);
+    this.pendingAdopted += commands.length;
+    return true;
   }
 
   /** The connection failed: during a logout that ends the session, otherwise it is `failed`. */
   private connectionFailed(err: IscsiError): void {
+    if (this._state === 'logging-in') {
+      this.setupFailure = err; // see enterFullFeature
+      return;
+    }
+    const unfinished = this.pendingAdopted;
+    this.pendingAdopted = 0;
     if (this._state === 'closed' || this._state === 'failed') return;
     const loggingOut = this._state === 'logging-out';
     this.setState(loggingOut ? 'closed' : 'failed');
-    if (!loggingOut) this.emit('connection-error', err);
+    if (!loggingOut) this.emit('connection-error', err, { ...dropTimes(err), unfinished } satisfies ConnectionErrorInfo);
   }
 }
+

@@ -61,6 +61,10 @@ describe('tsiscsid inside the real-kernel VM', () => {
     expect(loginsOnTarget).toBe(0);
   });
 
-  it.todo('with the kernel transport driver (iface transport tcp): /sys/class/iscsi_session/sessionN and /dev/sdX appear; '
-    + 'write, read back, compare — needs src/transport/kernel driver (issue 6 §2): set TSI_IFACE and assert fact("session").dev');
+  it.todo('kernel path (iface transport tcp): /sys/class/iscsi_session/sessionN and /dev/sdX appear; dd write, read back, compare; '
+    + 'logout -> disk gone. KernelTcpSession (src/transport/kernel/kernel-session.ts) exists and is unit-tested on the fake kernel; '
+    + 'waiting for the daemon session manager to call it when selectDataPath() says kernel, then set TSI_IFACE=tcp and assert fact("session").dev');
+  it.todo('-m session -s shows the kernel counters (KernelTcpSession.stats() = GET_STATS) — needs the daemon wiring above');
+  it.todo('recovery via CONN_ERROR (target offline then online) — needs recovery wiring of KernelConnError events (issue 6 §3)');
+  it.todo('tsiscsid restarted -> session adopted without a new login — needs adoption (issue 6 §4)');
 });

@@ -2,8 +2,10 @@
 # The demo, in one command on a fresh Debian machine (as root):
 #   installs what is missing and builds (scripts/setup.sh), starts a private tgtd on a
 #   free loopback port with two small LUNs (one target behind CHAP), then runs the
-#   demo: discovery, login, LUN listing, session statistics, logout. Everything it
-#   started is stopped by PID on exit.
+#   demo (src/demo/demo.ts): a private `bin/tsiscsid --root <tmp>` driven only through
+#   `bin/tsiscsiadm` (discovery, CHAP via -o update, login, -m session -P 3, the LUNs
+#   from --json, -m session -s, logout), each command printed before its output.
+#   Everything it started is stopped by PID on exit (tsiscsid by the demo, tgtd here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2

@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES=(tgt libiscsi-bin open-iscsi hyperfine iproute2 procps systemd python3)
+# build-essential (make, gcc, g++): node-gyp builds the NETLINK_ISCSI addon (native/) at npm ci
+PACKAGES=(tgt libiscsi-bin open-iscsi hyperfine iproute2 procps systemd python3 build-essential)
 NODE_MIN=20.19
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -103,6 +104,9 @@ else
   say "no package-lock.json: npm install"
   npm install --no-progress </dev/null >&2
 fi
+
+# npm ci builds the netlink addon (package.json "install"); build it when npm ci was skipped
+[ -f build/Release/netlink.node ] || node native/build.mjs </dev/null >&2
 
 say "npm run build"
 npm run build --silent </dev/null >&2

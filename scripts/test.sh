@@ -15,3 +15,4 @@ step "npm run typecheck"
 npm run typecheck --silent
 step "npx vitest run (unit + integration)"
 npx --no-install vitest run
+if [ -n "${CI:-}" ] || [ "${TSISCSI_E2E:-}" = 1 ]; then step "scripts/e2e.sh (real kernel under qemu; CI or TSISCSI_E2E=1)"; bash scripts/e2e.sh; fi

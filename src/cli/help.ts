@@ -104,6 +104,8 @@ const OPTIONS: readonly string[] = [
   '  --install-iscsiadm-alias[=PATH]    install an iscsiadm name for tsiscsiadm (opt-in)',
   '  --uninstall-iscsiadm-alias[=PATH]  remove it',
   '  --import-open-iscsi[=ROOT]         copy an existing open-iscsi record database',
+  'Environment:',
+  '  TSISCSI_ROOT=DIR         prefix of tsiscsid\'s paths (its control socket is DIR/run/tsiscsi/tsiscsid.sock)',
 ];
 
 /** The global usage text (ends with a newline). */

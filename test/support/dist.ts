@@ -23,8 +23,14 @@ function newest(dir: string): number {
 /** Build dist/ when it is missing or older than src/ (called once by the global setup). */
 export function buildIfStale(): void {
   const marker = join(ROOT, 'dist', 'daemon', 'main.js');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= newest(join(ROOT, 'src'))) return;
-  execFileSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(marker) || statSync(marker).mtimeMs < newest(join(ROOT, 'src'))) {
+    execFileSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  // The one-file CLI bundle (bin/tsiscsiadm runs it when it is newer than dist/cli/main.js).
+  const bundle = join(ROOT, 'dist', 'cli', 'tsiscsiadm.cjs');
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < statSync(join(ROOT, 'dist', 'cli', 'main.js')).mtimeMs) {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  }
 }
 
 /** Absolute path of a compiled module, e.g. distPath('control/server.js'). */

@@ -24,6 +24,7 @@ import type { Transport } from '../transport/types.js';
 import { userTcpTransport } from '../transport/usertcp/index.js';
 import { daemonMethods, type HandlerContext, type InitiatorIdentity } from './handlers/index.js';
 import type { DaemonStatus } from './handlers/misc.js';
+import { IfaceProfiles } from './profiles.js';
 import { DEFAULT_LOGIN_CONCURRENCY, SessionManager } from './session-manager.js';
 
 export type { DaemonStatus } from './handlers/misc.js';
@@ -69,6 +70,7 @@ export class Daemon {
   readonly stopRequested: Promise<void>;
   private readonly listeners = new Set<(e: ControlEvent) => void>();
   private readonly sessions: SessionManager;
+  private readonly profiles: IfaceProfiles;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly startedAt = new Date();
@@ -89,10 +91,12 @@ export class Daemon {
     this.stopRequested = new Promise<void>((resolve) => (this.resolveStop = resolve));
     const transport = deps.transport ?? userTcpTransport;
     const resolve = deps.resolve ?? systemResolver;
+    this.profiles = IfaceProfiles.under(deps.store.root);
     this.sessions = new SessionManager({
       transport, clock: this.clock, logger: this.log.child({ component: 'sessions' }), emit: (e) => this.emit(e),
       initiator: () => this.initiator, loginConcurrency: deps.loginConcurrency ?? DEFAULT_LOGIN_CONCURRENCY,
       retryDelayMs: deps.loginRetryDelayMs ?? 3000, resolve, ...(deps.random ? { random: deps.random } : {}),
+      ifaceProfile: (iface) => this.profiles.get(iface), recordDefaults: () => deps.store.defaults.node,
     });
     this.methods = daemonMethods(this.handlerContext(transport, resolve));
   }
@@ -108,6 +112,7 @@ export class Daemon {
     const transport = this.deps.transport ?? userTcpTransport;
     this.log.info({ transport: transport.name, initiator: this.initiator.name }, `iface transport tcp is served by ${transport.name}; no existing sessions to adopt`);
     for (const w of this.iscsid.warnings) this.log.warn({ file: w.file, line: w.line, key: w.key, code: w.code }, w.message);
+    for (const w of await this.profiles.load()) this.log.warn({ code: 'IFACE_PROFILES' }, w);
   }
 
   /** SIGHUP: new iscsid.conf defaults and initiator identity for new records and logins. */
@@ -164,6 +169,7 @@ export class Daemon {
     return {
       store: this.deps.store,
       sessions: this.sessions,
+      profiles: this.profiles,
       log: this.log.child({ component: 'api' }),
       clock: this.clock,
       transport,

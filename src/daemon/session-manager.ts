@@ -21,7 +21,8 @@ import { matchesNodePattern, type NodeKey, type NodePattern, type NodeRecord, ty
 import { validateChapConfig } from '../iscsi/security.js';
 import type { Transport } from '../transport/types.js';
 import { LoginPool } from './login-pool.js';
-import { ManagedSession, type RemovalReason } from './managed-session.js';
+import { ManagedSession, type LogoutOptions, type RemovalReason } from './managed-session.js';
+import { inheritProfile, type ProfileName } from './profiles.js';
 import { itemErrorOf } from './outcomes.js';
 import { sessionConfigFromRecord } from './session-options.js';
 import { logoutHead, type LogoutOutcome } from './session-view.js';
@@ -45,6 +46,12 @@ export interface SessionManagerOptions {
   retryDelayMs?: number;
   resolve?: Resolver;
   random?: (n: number) => Buffer;
+  /**
+   * The profile an iface gives its sessions at login (src/daemon/profiles.ts), and the
+   * new-record defaults it is measured against; none when undefined.
+   */
+  ifaceProfile?: (iface: string) => ProfileName | undefined;
+  recordDefaults?: () => Readonly<NodeRecord>;
 }
 
 /** The identity of a node record. */
@@ -144,16 +151,28 @@ export class SessionManager {
       });
     }
     const sid = this.nextSid;
-    const config = sessionConfigFromRecord(rec, sid, this.o.initiator());
+    const inherited = this.inherit(rec);
+    const config = sessionConfigFromRecord(inherited.record, sid, this.o.initiator());
     if (config.chap) validateChapConfig(config.chap);
     this.nextSid++;
     const ms = new ManagedSession(sid, key, rec, config, {
       transport: this.o.transport, clock: this.o.clock, logger: this.o.logger, emit: this.o.emit,
       retryDelayMs: this.o.retryDelayMs ?? 3000, ...(this.o.random ? { random: this.o.random } : {}),
+      ...(inherited.profile ? { profile: inherited.profile } : {}),
     });
     for (const note of config.notes) ms.log.warn({ sid }, note);
+    if (inherited.profile) ms.log.info({ profile: inherited.profile, keys: inherited.applied }, `iface ${key.iface} profile ${inherited.profile} applied to keys left at their defaults`);
     this.sessions.set(sid, ms);
     return ms;
+  }
+
+  /** The record with its iface's profile applied (keys the node left at the defaults only). */
+  private inherit(rec: Readonly<NodeRecord>): { record: Readonly<NodeRecord>; profile?: ProfileName; applied: string[] } {
+    const profile = this.o.ifaceProfile?.(rec['iface.iscsi_ifacename']);
+    const defaults = this.o.recordDefaults?.();
+    if (profile === undefined || defaults === undefined) return { record: rec, applied: [] };
+    const r = inheritProfile(rec, profile, defaults);
+    return { record: r.record, profile, applied: r.applied };
   }
 
   /** First login, then the first LUN scan when node.session.scan = auto (bounded by the login timeout). */
@@ -172,13 +191,14 @@ export class SessionManager {
   }
 
   /**
-   * Log out sessions (concurrently); outcomes in the order given. A session that cannot
-   * be logged out now (first login running) gets error 9.
+   * Log out sessions (concurrently); outcomes in the order given. Without `force` a
+   * session that cannot be logged out now (first login or another logout running) gets
+   * error 9; with it, such a session is torn down without a Logout PDU.
    */
-  async logout(targets: readonly ManagedSession[], reason: RemovalReason = 'logout'): Promise<LogoutOutcome[]> {
+  async logout(targets: readonly ManagedSession[], reason: RemovalReason = 'logout', opts: LogoutOptions = {}): Promise<LogoutOutcome[]> {
     return Promise.all(targets.map(async (ms) => {
       try {
-        const r = await ms.logout();
+        const r = await ms.logout(opts);
         this.remove(ms, reason);
         return { ...logoutHead(ms), ...(r ? { response: r.response } : {}) };
       } catch (err) {
@@ -207,14 +227,16 @@ export class SessionManager {
   }
 
   /** Counts for daemon.status. */
-  counts(): { total: number; loggedIn: number; loggingIn: number; loggingOut: number; failed: number } {
-    const c = { total: 0, loggedIn: 0, loggingIn: 0, loggingOut: 0, failed: 0 };
+  counts(): { total: number; loggedIn: number; loggingIn: number; loggingOut: number; failed: number; recovering: number } {
+    const c = { total: 0, loggedIn: 0, loggingIn: 0, loggingOut: 0, failed: 0, recovering: 0 };
     for (const s of this.sessions.values()) {
       c.total++;
-      if (s.phase === 'logged-in') c.loggedIn++;
-      else if (s.inFirstLogin) c.loggingIn++;
-      else if (s.phase === 'logging-out') c.loggingOut++;
-      else if (s.phase === 'failed') c.failed++;
+      const phase = s.phase;
+      if (phase === 'logged-in') c.loggedIn++;
+      else if (phase === 'login' || phase === 'login-wait') c.loggingIn++;
+      else if (phase === 'logging-out') c.loggingOut++;
+      else if (phase === 'failed') c.failed++;
+      else if (phase === 'reopen') c.recovering++;
     }
     return c;
   }

@@ -10,6 +10,7 @@ import { isidFromQualifier } from '../iscsi/isid.js';
 import type { ChapAlgorithm, ChapConfig } from '../iscsi/security.js';
 import type { Digest, OperationalOffer } from '../iscsi/text/negotiate.js';
 import type { NodeRecord } from '../db/index.js';
+import type { RecoveryConfig } from '../recovery/policy.js';
 
 /** open-iscsi `chap_algs` words → CHAP_A values (IANA PPP authentication algorithms). */
 export const CHAP_ALG_NUMBERS: Readonly<Record<string, ChapAlgorithm>> = { MD5: 5, SHA1: 6, SHA256: 7, 'SHA3-256': 8 };
@@ -53,6 +54,8 @@ export interface RecordSessionConfig {
   localAddress?: string;
   /** Initial login gives up after `initial_login_retry_max` × login timeout (reference §7.1). */
   loginRetryMax: number;
+  /** Recovery timers for the session's supervisor (src/recovery). */
+  recovery: RecordRecoveryConfig;
   /** Adjustments made to the record's values, for the log. */
   notes: string[];
 }
@@ -166,6 +169,25 @@ export function timeoutsFromRecord(rec: Readonly<NodeRecord>): EffectiveTimeouts
   };
 }
 
+/** The recovery settings a node record gives (backoff and the first-login pause come from the daemon). */
+export type RecordRecoveryConfig = Pick<RecoveryConfig, 'replacementTimeoutMs' | 'reopenMax' | 'loginTimeoutMs' | 'initialLoginRetryMax' | 'defaultTime2WaitMs'>;
+
+/**
+ * Recovery timers of a node record (reference §7.1, §7.3): replacement_timeout (0 fails
+ * I/O at once, negative holds it until logout), reopen_max (0 = retry forever), the
+ * effective login timeout, initial_login_retry_max (at least 1) and DefaultTime2Wait
+ * (the wait before the first reopen until a login negotiated one).
+ */
+export function recoveryFromRecord(rec: Readonly<NodeRecord>, timeouts: EffectiveTimeouts): RecordRecoveryConfig {
+  return {
+    replacementTimeoutMs: rec['node.session.timeo.replacement_timeout'] * 1000,
+    reopenMax: Math.max(0, rec['node.session.reopen_max']),
+    loginTimeoutMs: timeouts.login * 1000,
+    initialLoginRetryMax: Math.max(1, rec['node.session.initial_login_retry_max']),
+    defaultTime2WaitMs: clampSeconds(rec['node.session.iscsi.DefaultTime2Wait'], 2) * 1000,
+  };
+}
+
 /** open-iscsi's ISID for session `sid`: 00 02 3D + the sid as 24 bits. */
 export function isidForSid(sid: number): Buffer {
   return isidFromQualifier(sid & 0xffffff);
@@ -177,6 +199,7 @@ export function sessionConfigFromRecord(rec: Readonly<NodeRecord>, sid: number, 
   const chap = chapFromCredentials(nodeCredentials(rec), notes);
   const localAddress = rec['iface.ipaddress'];
   const name = rec['iface.initiatorname'] !== '' ? rec['iface.initiatorname'] : initiator.name;
+  const timeouts = timeoutsFromRecord(rec);
   return {
     targetName: rec['node.name'],
     tpgt: rec['node.tpgt'],
@@ -185,10 +208,11 @@ export function sessionConfigFromRecord(rec: Readonly<NodeRecord>, sid: number, 
     isid: isidForSid(sid),
     ...(chap ? { chap } : {}),
     offer: offerFromRecord(rec, notes),
-    timeouts: timeoutsFromRecord(rec),
+    timeouts,
     initialCmdSN: rec['node.session.initial_cmdsn'] >>> 0,
     ...(localAddress !== '' && localAddress !== 'default' ? { localAddress } : {}),
     loginRetryMax: Math.max(1, rec['node.session.initial_login_retry_max']),
+    recovery: recoveryFromRecord(rec, timeouts),
     notes,
   };
 }

@@ -1,24 +1,26 @@
 /**
- * The three state words `iscsiadm -m session -P 1` prints (reference §4.2), as data:
+ * The three state words `iscsiadm -m session -P 1` prints (reference §4.2) come from the
+ * session's supervisor (src/recovery/words.ts); this file adds the daemon's view around
+ * it: a session queued for its first login, and one that is gone.
  *
- *   phase of the managed session     iSCSI Connection State   iSCSI Session State
- *   first login, connecting/login    IN LOGIN                 FREE
- *   first login, waiting to retry    TRANSPORT WAIT           FREE
- *   logged in                        LOGGED IN                LOGGED_IN
- *   logging out                      IN LOGOUT                LOGGED_IN
- *   failed (no recovery yet)         CLEANUP WAIT             FAILED
- *   closed                           FREE                     FREE
+ *   daemon phase   supervisor state / step        iSCSI Connection   iSCSI Session   Internal
+ *   login-wait     (queued in the login pool)     TRANSPORT WAIT     FREE            NO CHANGE
+ *   login-wait     IN_LOGIN / delay               TRANSPORT WAIT     FREE            NO CHANGE
+ *   login          IN_LOGIN / login               IN LOGIN           FREE            NO CHANGE
+ *   logged-in      LOGGED_IN                      LOGGED IN          LOGGED_IN       NO CHANGE
+ *   reopen         REOPEN / delay, login, ...     TRANSPORT WAIT...  FAILED or FREE  REOPEN
+ *   failed         FAILED (recovery gave up)      CLEANUP WAIT       FREE            NO CHANGE
+ *   logging-out    IN_LOGOUT                      IN LOGOUT          LOGGED_IN       CLEANUP
+ *   closed         FREE after logout / teardown   FREE               FREE            NO CHANGE
  *
- * "Internal iscsid Session State" is the recovery stage (open-iscsi r_stage): NO CHANGE
- * until connection recovery exists (a later milestone sets REOPEN / REDIRECT / CLEANUP).
- * A failed session waits in CLEANUP WAIT (open-iscsi's state between a connection
- * error and its reopen) until it is logged out.
+ * In REOPEN the session word is the kernel's: FAILED while I/O is held (replacement_timeout
+ * running), FREE once it expired and I/O fails fast.
  */
-/** Where a managed session is in its life. */
-export type SessionPhase = 'login' | 'login-wait' | 'logged-in' | 'logging-out' | 'failed' | 'closed';
+import type { Phase, Step } from '../recovery/machine.js';
+import type { StateWords as SupervisorWords } from '../recovery/words.js';
 
-/** Recovery stage (open-iscsi r_stage); only `none` is used until recovery exists. */
-export type RecoveryStage = 'none' | 'cleanup' | 'reopen' | 'redirect';
+/** Where a managed session is in its life. */
+export type SessionPhase = 'login' | 'login-wait' | 'logged-in' | 'reopen' | 'logging-out' | 'failed' | 'closed';
 
 /** iscsid connection state words. */
 export type ConnectionWord = 'FREE' | 'TRANSPORT WAIT' | 'IN LOGIN' | 'LOGGED IN' | 'IN LOGOUT' | 'LOGOUT REQUESTED' | 'CLEANUP WAIT' | 'Unknown';
@@ -27,22 +29,6 @@ export type SessionWord = 'LOGGED_IN' | 'FAILED' | 'FREE' | 'Unknown';
 /** r_stage words. */
 export type InternalWord = 'NO CHANGE' | 'CLEANUP' | 'REOPEN' | 'REDIRECT' | 'Unknown';
 
-const BY_PHASE: Readonly<Record<SessionPhase, { connection: ConnectionWord; session: SessionWord }>> = {
-  login: { connection: 'IN LOGIN', session: 'FREE' },
-  'login-wait': { connection: 'TRANSPORT WAIT', session: 'FREE' },
-  'logged-in': { connection: 'LOGGED IN', session: 'LOGGED_IN' },
-  'logging-out': { connection: 'IN LOGOUT', session: 'LOGGED_IN' },
-  failed: { connection: 'CLEANUP WAIT', session: 'FAILED' },
-  closed: { connection: 'FREE', session: 'FREE' },
-};
-
-const BY_STAGE: Readonly<Record<RecoveryStage, InternalWord>> = {
-  none: 'NO CHANGE',
-  cleanup: 'CLEANUP',
-  reopen: 'REOPEN',
-  redirect: 'REDIRECT',
-};
-
 /** The `-P 1` state block of a session. */
 export interface StateWords {
   connection: ConnectionWord;
@@ -50,9 +36,30 @@ export interface StateWords {
   internal: InternalWord;
 }
 
-/** State words of a phase and recovery stage. */
-export function stateWords(phase: SessionPhase, stage: RecoveryStage): StateWords {
-  return { ...BY_PHASE[phase], internal: BY_STAGE[stage] };
+/** Words of a session waiting in the login pool (open-iscsi: XPT_WAIT before the connect). */
+export const QUEUED_WORDS: Readonly<StateWords> = Object.freeze({ connection: 'TRANSPORT WAIT', session: 'FREE', internal: 'NO CHANGE' });
+/** Words of a session that is gone (logged out, torn down). */
+export const CLOSED_WORDS: Readonly<StateWords> = Object.freeze({ connection: 'FREE', session: 'FREE', internal: 'NO CHANGE' });
+
+const BY_SUPERVISOR: Readonly<Record<Phase, SessionPhase | 'by-step'>> = {
+  FREE: 'closed',
+  IN_LOGIN: 'by-step',
+  LOGGED_IN: 'logged-in',
+  REOPEN: 'reopen',
+  FAILED: 'failed',
+  IN_LOGOUT: 'logging-out',
+};
+
+/** The daemon phase of a started session from its supervisor state. */
+export function phaseOf(state: Phase, step: Step): SessionPhase {
+  const p = BY_SUPERVISOR[state];
+  if (p !== 'by-step') return p;
+  return step === 'login' ? 'login' : 'login-wait';
+}
+
+/** The supervisor's words as the API reports them. */
+export function wordsOf(w: SupervisorWords): StateWords {
+  return { connection: w.connection, session: w.session, internal: w.internal };
 }
 
 /** Whether two state blocks print the same. */

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { logoutOutcome } from '../control/methods/outcome-schemas.js';
-import type { lunInfo, sessionInfo } from '../control/methods/session-schemas.js';
+import type { lunInfo, sessionInfo, sessionRecovery } from '../control/methods/session-schemas.js';
 import type { sessionStatsEntry } from '../control/methods/session-stats.js';
 import { MASKED_PASSWORD } from '../db/index.js';
 import { deviceTypeName } from '../iscsi/scsi/names.js';
@@ -15,6 +15,7 @@ import type { ManagedSession } from './managed-session.js';
 
 export type SessionInfo = z.infer<typeof sessionInfo>;
 export type LunView = z.infer<typeof lunInfo>;
+export type RecoveryView = z.infer<typeof sessionRecovery>;
 export type StatsEntry = z.infer<typeof sessionStatsEntry>;
 export type LogoutOutcome = z.infer<typeof logoutOutcome>;
 
@@ -74,6 +75,7 @@ export function sessionInfoOf(ms: ManagedSession, showSecrets: boolean): Session
     },
     states: { ...ms.states },
     timeouts: { ...ms.config.timeouts },
+    recovery: recoveryOf(ms),
     chap: {
       username: rec['node.session.auth.username'],
       password: secret(rec['node.session.auth.password'], showSecrets),
@@ -105,7 +107,7 @@ export function sessionInfoOf(ms: ManagedSession, showSecrets: boolean): Session
     loggedInAt: ms.loggedInAt?.toISOString() ?? null,
     scsi: {
       hostNumber: null,
-      hostState: ms.phase === 'logged-in' ? 'running' : ms.phase === 'failed' ? 'recovery' : 'Unknown',
+      hostState: ms.phase === 'logged-in' ? 'running' : ms.phase === 'failed' || ms.phase === 'reopen' ? 'recovery' : 'Unknown',
       luns: ms.luns.map(lunView),
       scannedAt: ms.scannedAt?.toISOString() ?? null,
       ...(ms.scanError !== undefined ? { scanError: ms.scanError } : {}),
@@ -121,7 +123,22 @@ export function statsOf(ms: ManagedSession): StatsEntry {
     target: ms.key.target,
     ...portalsOf(ms),
     counters: STATS_FIELDS.map((f) => [f, stats ? Number(stats[f]) : 0] as [string, number]),
-    extended: [],
+    extended: ms.extendedStats(),
+  };
+}
+
+/** The recovery block: supervisor state, effective recovery timers, counters. */
+export function recoveryOf(ms: ManagedSession): RecoveryView {
+  const r = ms.recovery;
+  const c = r.config;
+  return {
+    state: r.state, step: r.step, io: r.io, attempts: r.attempts, held: r.held, replacementExpired: r.replacementExpired, delayMs: r.delayMs,
+    ...(r.cause ? { cause: { ...r.cause } } : {}),
+    replacementTimeoutMs: c.replacementTimeoutMs, reopenMax: c.reopenMax, loginTimeoutMs: c.loginTimeoutMs,
+    initialLoginRetryMax: c.initialLoginRetryMax, defaultTime2WaitMs: c.defaultTime2WaitMs,
+    profile: ms.profile ?? null,
+    connectionErrors: ms.counters.connectionErrors, recoveries: ms.counters.recoveries,
+    lastRecoveredAt: ms.lastRecoveredAt?.toISOString() ?? null,
   };
 }
 

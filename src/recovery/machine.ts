@@ -15,7 +15,7 @@
  */
 import type { IscsiError } from '../shared/errors.js';
 import {
-  classify, initialLoginMayRetry, reopenDelayMs, reopenExhausted, type DelayHints, type RecoveryConfig,
+  classify, initialLoginMayRetry, initialRetryDelayMs, reopenDelayMs, reopenExhausted, type DelayHints, type RecoveryConfig,
 } from './policy.js';
 import { loggedOutError, recoveryFailedError, replacementTimeoutError, terminatedError } from './errors.js';
 
@@ -60,7 +60,17 @@ export type MachineEvent =
   | { type: 'logout-done'; now: number }
   | { type: 'terminate'; now: number };
 
-export type NotifyEvent = 'recovered' | 'gave-up' | 'replacement-timeout';
+export type NotifyEvent = 'recovered' | 'gave-up' | 'replacement-timeout' | 'login-failed';
+
+/** Data of the `login-failed` notification: one failed attempt (initial login or reopen). */
+export interface LoginFailedData {
+  error: IscsiError;
+  /** 1-based attempt number within the episode. */
+  attempt: number;
+  /** No further attempt follows (gave up). */
+  final: boolean;
+  phase: 'IN_LOGIN' | 'REOPEN';
+}
 
 export type Effect =
   | { type: 'login' }
@@ -146,22 +156,31 @@ function loggedIn(s: MachineState): Transition {
 function loginFailed(s: MachineState, error: IscsiError, now: number, ctx: MachineContext): Transition {
   const c = classify(error);
   const failed: MachineState = { ...s, cause: error };
+  const note = (final: boolean): Effect => ({
+    type: 'notify', event: 'login-failed', data: { error, attempt: s.attempts, final, phase: s.phase === 'IN_LOGIN' ? 'IN_LOGIN' : 'REOPEN' } satisfies LoginFailedData,
+  });
   if (s.phase === 'IN_LOGIN') {
     const why = !c.retry ? `not retryable (${c.reason})` : !initialLoginMayRetry(s.startedAt, now, ctx.config) ? 'initial_login_retry_max × login_timeout used up' : undefined;
-    if (why === undefined) return schedule(failed, ctx);
+    if (why === undefined) return merge([note(false)], schedule(failed, ctx));
     return {
       state: { ...INITIAL_STATE, cause: error },
-      effects: [{ type: 'settle-start', error }, { type: 'log', level: 'error', msg: `initial login failed: ${why}`, data: { attempts: s.attempts, err: error.toJSON() } }],
+      effects: [note(true), { type: 'settle-start', error }, { type: 'log', level: 'error', msg: `initial login failed: ${why}`, data: { attempts: s.attempts, err: error.toJSON() } }],
     };
   }
-  if (!c.retry) return giveUp(failed, `not retryable (${c.reason})`);
-  if (reopenExhausted(s.attempts, ctx.config)) return giveUp(failed, `Giving up after ${s.attempts} retries (reopen_max)`);
-  return schedule(failed, ctx);
+  if (!c.retry) return merge([note(true)], giveUp(failed, `not retryable (${c.reason})`));
+  if (reopenExhausted(s.attempts, ctx.config)) return merge([note(true)], giveUp(failed, `Giving up after ${s.attempts} retries (reopen_max)`));
+  return merge([note(false)], schedule(failed, ctx));
 }
 
-/** Wait before the next attempt: max(Time2Wait, backoff), see policy.reopenDelayMs. */
+/**
+ * Wait before the next attempt: max(Time2Wait, backoff), see policy.reopenDelayMs; the
+ * initial login uses `initialRetryDelayMs` when configured.
+ */
 function schedule(s: MachineState, ctx: MachineContext): Transition {
-  const ms = reopenDelayMs(s.attempts + 1, ctx.config, ctx.time2WaitMs, s.hints, ctx.random);
+  const initial = ctx.config.initialRetryDelayMs;
+  const ms = s.phase === 'IN_LOGIN' && initial !== undefined
+    ? initialRetryDelayMs(s.cause, initial)
+    : reopenDelayMs(s.attempts + 1, ctx.config, ctx.time2WaitMs, s.hints, ctx.random);
   return {
     state: { ...s, step: 'delay', delayMs: ms },
     effects: [

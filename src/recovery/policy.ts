@@ -131,6 +131,12 @@ export interface RecoveryConfig {
   /** DefaultTime2Wait used before anything was negotiated (RFC default 2 s). */
   defaultTime2WaitMs: number;
   backoff: BackoffConfig;
+  /**
+   * Pause between failed attempts of the *initial* login (open-iscsi: 3 s after a failed
+   * connect, none after a login timeout, reference §7.2). Unset: the reopen rule
+   * (max(Time2Wait, backoff)) applies to the initial login too.
+   */
+  initialRetryDelayMs?: number;
 }
 
 /**
@@ -172,6 +178,14 @@ export function reopenDelayMs(attempt: number, cfg: RecoveryConfig, negotiatedTi
   const base = negotiatedTime2WaitMs ?? cfg.defaultTime2WaitMs;
   const time2Wait = attempt <= 1 && hints.time2WaitMs !== undefined ? hints.time2WaitMs : base;
   return Math.max(time2Wait, backoffMs(attempt, cfg.backoff, random));
+}
+
+/**
+ * Pause before the next initial-login attempt when `initialRetryDelayMs` is set: none
+ * after a timeout (the attempt already waited login_timeout), else that delay.
+ */
+export function initialRetryDelayMs(cause: IscsiError | undefined, delayMs: number): number {
+  return cause !== undefined && classify(cause).reason === 'timeout' ? 0 : delayMs;
 }
 
 /** node.session.reopen_max: true when `attemptsMade` reconnects used the allowance (0 = unlimited). */

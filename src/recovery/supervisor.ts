@@ -18,7 +18,8 @@
  * - logout() and terminate() work from any state (open-iscsi #228/#513).
  *
  * Events: `transition` (SupervisorTransition) for every state change, `recovered`,
- * `replacement-timeout`, `gave-up`.
+ * `replacement-timeout`, `gave-up`, and `login-failed` (LoginFailedData) for every
+ * failed login attempt, initial or reopen.
  */
 import { EventEmitter } from 'node:events';
 import { IscsiError, ISCSI_ERR, TransportError } from '../shared/errors.js';
@@ -132,6 +133,16 @@ export class SessionSupervisor extends EventEmitter {
     return this.st.phase;
   }
 
+  /** What IN_LOGIN / REOPEN is doing now. */
+  get step(): Step {
+    return this.st.step;
+  }
+
+  /** The open-iscsi state words of the current state. */
+  get words(): StateWords {
+    return stateWords(this.st);
+  }
+
   snapshot(): SupervisorSnapshot {
     const s = this.st;
     return {
@@ -221,13 +232,13 @@ export class SessionSupervisor extends EventEmitter {
     if (this.dispatching) return;
     this.dispatching = true;
     try {
-      for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) this.step(e);
+      for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) this.apply(e);
     } finally {
       this.dispatching = false;
     }
   }
 
-  private step(event: MachineEvent): void {
+  private apply(event: MachineEvent): void {
     const before = this.st;
     const time2Wait = this.session.params?.defaultTime2Wait;
     const { state, effects } = transition(before, event, {

@@ -19,6 +19,8 @@ export const daemonStatusResult = z.object({
     loggingIn: z.number().int(),
     loggingOut: z.number().int(),
     failed: z.number().int(),
+    /** Sessions reopening after a connection failure (REOPEN). */
+    recovering: z.number().int().optional(),
   }),
   logins: z.object({ running: z.number().int(), queued: z.number().int(), concurrency: z.number().int() }),
   stopping: z.boolean(),

@@ -4,17 +4,25 @@
  * TTY). Events never carry secrets.
  */
 import { z } from 'zod';
-import { connectionStateWord, internalStateWord, sessionStateWord } from './session-schemas.js';
+import { connectionStateWord, internalStateWord, recoveryState, sessionStateWord } from './session-schemas.js';
 import { discoverySource, ifaceName, iscsiName, itemError, nodeKey, portalAddress, sid } from './schemas.js';
 
 const where = { sid, target: iscsiName, address: portalAddress, port: z.number().int(), iface: ifaceName };
 
 export const EVENT_TYPES = {
-  /** A session's state words changed (login, failure, logout). */
+  /** A session changed state (login, failure, reopen steps, replacement_timeout, give-up, logout). */
   sessionState: 'session.state',
+  /** A reopening session is logged in again. */
+  sessionRecovered: 'session.recovered',
+  /** replacement_timeout expired: held I/O failed, new I/O fails until the session is back. */
+  sessionReplacementTimeout: 'session.replacement-timeout',
+  /** Recovery gave up (reopen_max or a non-retryable failure): the session waits for a logout. */
+  sessionGaveUp: 'session.gave-up',
+  /** The target sent an Asynchronous Message (RFC 7143 §11.9). */
+  sessionAsync: 'session.async',
   /** A session left the table (logged out, first login failed, daemon stopping). */
   sessionRemoved: 'session.removed',
-  /** A logged-in session's connection failed (the session becomes FAILED). */
+  /** A logged-in session's connection failed (the session reopens: REOPEN). */
   connectionError: 'connection.error',
   /** One login attempt failed, with the cause and what to do; `final` when no retry follows. */
   loginFailed: 'login.failed',
@@ -30,6 +38,53 @@ export const sessionStateEvent = z.object({
   connection: connectionStateWord,
   session: sessionStateWord,
   internal: internalStateWord,
+  /** Supervisor states before and after (absent while the session waits in the login queue). */
+  from: recoveryState.optional(),
+  to: recoveryState.optional(),
+  step: z.enum(['none', 'logout-wait', 'delay', 'login']).optional(),
+  io: z.enum(['pass', 'hold', 'fail']).optional(),
+  /** What caused it: start, login-ok, login-failed, connection-lost, delay-elapsed, replacement-timeout, logout, ... */
+  trigger: z.string().optional(),
+  attempts: z.number().int().optional(),
+  /** Error code of the last failure. */
+  cause: z.string().optional(),
+});
+
+export const sessionRecoveredEvent = z.object({
+  type: z.literal(EVENT_TYPES.sessionRecovered),
+  ...where,
+  /** Login attempts it took. */
+  attempts: z.number().int(),
+  /** From the connection failure to logged in again. */
+  downMs: z.number().int(),
+});
+
+export const sessionReplacementTimeoutEvent = z.object({
+  type: z.literal(EVENT_TYPES.sessionReplacementTimeout),
+  ...where,
+  replacementTimeoutMs: z.number().int(),
+});
+
+export const sessionGaveUpEvent = z.object({
+  type: z.literal(EVENT_TYPES.sessionGaveUp),
+  ...where,
+  why: z.string(),
+  code: z.string(),
+  errno: z.number().int(),
+  message: z.string(),
+  action: z.string(),
+});
+
+export const sessionAsyncEvent = z.object({
+  type: z.literal(EVENT_TYPES.sessionAsync),
+  ...where,
+  asyncEvent: z.number().int(),
+  /** The `iSCSI Extended:` counter it was counted in (`async_scsi_event`, ...). */
+  kind: z.string(),
+  vcode: z.number().int(),
+  parameter1: z.number().int(),
+  parameter2: z.number().int(),
+  parameter3: z.number().int(),
 });
 
 export const sessionRemovedEvent = z.object({
@@ -75,5 +130,6 @@ export const discoveryChangedEvent = z.object({
 /** Any daemon event. */
 export const daemonEvent = z.discriminatedUnion('type', [
   sessionStateEvent, sessionRemovedEvent, connectionErrorEvent, loginFailedEvent, loginEvent, discoveryChangedEvent,
+  sessionRecoveredEvent, sessionReplacementTimeoutEvent, sessionGaveUpEvent, sessionAsyncEvent,
 ]);
 export type DaemonEvent = z.infer<typeof daemonEvent>;

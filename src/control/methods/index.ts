@@ -11,6 +11,7 @@ import { discoveryNew } from './discovery-new.js';
 import { discoverySendTargets } from './discovery-sendtargets.js';
 import { discoveryShow } from './discovery-show.js';
 import { discoveryUpdate } from './discovery-update.js';
+import { ifaceApplyProfile } from './iface-apply-profile.js';
 import { ifaceDelete } from './iface-delete.js';
 import { ifaceList } from './iface-list.js';
 import { ifaceNew } from './iface-new.js';
@@ -18,6 +19,7 @@ import { ifaceShow } from './iface-show.js';
 import { ifaceUpdate } from './iface-update.js';
 import { initiatorGet } from './initiator-get.js';
 import { initiatorSet } from './initiator-set.js';
+import { nodeApplyProfile } from './node-apply-profile.js';
 import { nodeDelete } from './node-delete.js';
 import { nodeList } from './node-list.js';
 import { nodeLogin } from './node-login.js';
@@ -27,6 +29,7 @@ import { nodeLogoutAll } from './node-logout-all.js';
 import { nodeNew } from './node-new.js';
 import { nodeShow } from './node-show.js';
 import { nodeUpdate } from './node-update.js';
+import { profileList } from './profile-list.js';
 import { sessionInfoMethod } from './session-info.js';
 import { sessionList } from './session-list.js';
 import { sessionLogout } from './session-logout.js';
@@ -36,9 +39,9 @@ import { sessionStats } from './session-stats.js';
 export {
   configGet, daemonStatus, daemonStop,
   discoveryDelete, discoveryList, discoveryNew, discoverySendTargets, discoveryShow, discoveryUpdate,
-  ifaceDelete, ifaceList, ifaceNew, ifaceShow, ifaceUpdate, initiatorGet, initiatorSet,
-  nodeDelete, nodeList, nodeLogin, nodeLoginAll, nodeLogout, nodeLogoutAll, nodeNew, nodeShow, nodeUpdate,
-  sessionInfoMethod, sessionList, sessionLogout, sessionRescan, sessionStats,
+  ifaceApplyProfile, ifaceDelete, ifaceList, ifaceNew, ifaceShow, ifaceUpdate, initiatorGet, initiatorSet,
+  nodeApplyProfile, nodeDelete, nodeList, nodeLogin, nodeLoginAll, nodeLogout, nodeLogoutAll, nodeNew, nodeShow, nodeUpdate,
+  profileList, sessionInfoMethod, sessionList, sessionLogout, sessionRescan, sessionStats,
 };
 export { methodSpec, type MethodSchema, type ParamsOf, type ResultOf } from './spec.js';
 export { EVENT_TYPES, daemonEvent, type DaemonEvent } from './events.js';
@@ -60,6 +63,7 @@ export const METHOD_SPECS = {
   'node.logout': nodeLogout,
   'node.loginAll': nodeLoginAll,
   'node.logoutAll': nodeLogoutAll,
+  'node.applyProfile': nodeApplyProfile,
   'session.list': sessionList,
   'session.info': sessionInfoMethod,
   'session.stats': sessionStats,
@@ -70,6 +74,8 @@ export const METHOD_SPECS = {
   'iface.new': ifaceNew,
   'iface.update': ifaceUpdate,
   'iface.delete': ifaceDelete,
+  'iface.applyProfile': ifaceApplyProfile,
+  'profile.list': profileList,
   'initiator.get': initiatorGet,
   'initiator.set': initiatorSet,
   'config.get': configGet,

@@ -49,6 +49,43 @@ export const sessionTimeouts = z.object({
   noopOutTimeout: z.number().int(),
 });
 
+/** Recovery supervisor states (src/recovery/machine.ts). */
+export const recoveryState = z.enum(['FREE', 'IN_LOGIN', 'LOGGED_IN', 'REOPEN', 'FAILED', 'IN_LOGOUT']);
+
+/**
+ * Connection recovery of a session (docs/recovery.md): where the supervisor is, what a
+ * new SCSI command meets, and the effective recovery timers. Not printed by `-P n`.
+ */
+export const sessionRecovery = z.object({
+  state: recoveryState,
+  /** What IN_LOGIN / REOPEN is doing: waiting (`delay`), logging in, waiting for a target-requested logout. */
+  step: z.enum(['none', 'logout-wait', 'delay', 'login']),
+  /** A new SCSI command is sent (`pass`), held until the session is back (`hold`), or failed at once (`fail`). */
+  io: z.enum(['pass', 'hold', 'fail']),
+  /** Login attempts in the current episode. */
+  attempts: z.number().int(),
+  /** Commands held for the session to come back. */
+  held: z.number().int(),
+  /** replacement_timeout expired in this episode: I/O fails fast until the session is back. */
+  replacementExpired: z.boolean(),
+  /** Delay of the last reopen wait armed, ms. */
+  delayMs: z.number().int(),
+  /** The last failure. */
+  cause: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** Effective timers: replacement_timeout (ms; 0 fail at once, < 0 hold until logout), reopen_max (0 unlimited), ... */
+  replacementTimeoutMs: z.number().int(),
+  reopenMax: z.number().int(),
+  loginTimeoutMs: z.number().int(),
+  initialLoginRetryMax: z.number().int(),
+  defaultTime2WaitMs: z.number().int(),
+  /** Profile the session inherited from its iface at login (null: none). */
+  profile: z.string().nullable(),
+  connectionErrors: z.number().int(),
+  recoveries: z.number().int(),
+  /** ISO time of the last recovery; null when it never failed. */
+  lastRecoveredAt: z.string().nullable(),
+});
+
 /** The `-P 2` CHAP block; passwords are `********` unless showSecrets, '' when unset. */
 export const sessionChap = z.object({
   username: z.string(),
@@ -130,7 +167,10 @@ export const sessionInfo = z.object({
   persistentPortal: portal,
   iface: sessionIface,
   states: sessionStates,
+  /** Effective timeouts of the live session (what it logged in with; `recovery` is replacement_timeout). */
   timeouts: sessionTimeouts,
+  /** Connection recovery state and timers (usertcp sessions). */
+  recovery: sessionRecovery.optional(),
   chap: sessionChap,
   /** null until the first login completes. */
   negotiated: negotiatedParams.nullable(),

@@ -16,7 +16,13 @@ export const sessionStatsEntry = z.object({
   currentPortal: portal,
   /** The 21 `struct iscsi_stats` counters in print order (octets are 64-bit, as numbers). */
   counters: z.array(z.tuple([z.string(), z.number()])),
-  /** Custom counters (`iSCSI Extended:`); empty for usertcp. */
+  /**
+   * Custom counters (`iSCSI Extended:`). usertcp sessions report the AsyncEvents received
+   * by kind (`async_scsi_event`, `async_logout_request`, `async_drop_connection`,
+   * `async_drop_all_connections`, `async_renegotiate`, `async_task_termination`,
+   * `async_vendor`, `async_unassigned`) and recovery counters (`conn_errors`,
+   * `session_recoveries`, `reopen_failures`, `replacement_timeouts`, `recovery_giveups`).
+   */
   extended: z.array(z.tuple([z.string(), z.number()])),
 });
 

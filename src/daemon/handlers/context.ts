@@ -12,6 +12,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { DaemonPaths } from '../../shared/paths.js';
 import type { Transport } from '../../transport/types.js';
+import type { IfaceProfiles } from '../profiles.js';
 import type { SessionManager } from '../session-manager.js';
 
 /** The initiator identity in use. */
@@ -24,6 +25,8 @@ export interface InitiatorIdentity {
 export interface HandlerContext {
   readonly store: RecordStore;
   readonly sessions: SessionManager;
+  /** Default recovery profiles of ifaces. */
+  readonly profiles: IfaceProfiles;
   readonly log: Logger;
   readonly clock: Clock;
   readonly transport: Transport;

@@ -5,11 +5,12 @@ import { discoveryMethods } from './discovery.js';
 import { ifaceMethods } from './iface.js';
 import { miscMethods } from './misc.js';
 import { nodeMethods } from './node.js';
+import { profileMethods } from './profile.js';
 import { sessionMethods } from './session.js';
 
 export type { HandlerContext, InitiatorIdentity } from './context.js';
 
 /** All methods, ready for ControlServer.register. */
 export function daemonMethods(ctx: HandlerContext): AnyMethod[] {
-  return [...discoveryMethods(ctx), ...nodeMethods(ctx), ...sessionMethods(ctx), ...ifaceMethods(ctx), ...miscMethods(ctx)];
+  return [...discoveryMethods(ctx), ...nodeMethods(ctx), ...sessionMethods(ctx), ...ifaceMethods(ctx), ...profileMethods(ctx), ...miscMethods(ctx)];
 }

@@ -130,7 +130,7 @@ function sessionActions(ctx: HandlerContext): AnyMethod[] {
     bind(nodeLogout, async (p) => {
       const matched = await ctx.sessions.matching(patternOf(p));
       if (matched.length === 0) throw noMatchingSessions(patternOf(p));
-      const results = await ctx.sessions.logout(matched);
+      const results = await ctx.sessions.logout(matched, 'logout', { force: p.force === true });
       return { results, firstErrno: firstErrnoOf(results) };
     }),
     bind(nodeLoginAll, async (p) => {

@@ -55,7 +55,7 @@ export function sessionMethods(ctx: HandlerContext): AnyMethod[] {
         targets = await ctx.sessions.matching(patternOf(p));
         if (targets.length === 0) throw noMatchingSessions(patternOf(p));
       }
-      const results = await ctx.sessions.logout(targets);
+      const results = await ctx.sessions.logout(targets, 'logout', { force: p.force === true });
       return { results, firstErrno: firstErrnoOf(results) };
     }),
     bind(sessionRescan, async (p) => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeDefaults, type NodeRecord } from '../../../src/db/index.js';
 import { diagnoseLoginFailure } from '../../../src/daemon/login-diagnostics.js';
 import { chapAlgorithms, isidForSid, sessionConfigFromRecord, timeoutsFromRecord } from '../../../src/daemon/session-options.js';
-import { stateWords } from '../../../src/daemon/session-states.js';
+import { phaseOf } from '../../../src/daemon/session-states.js';
 import { loginStatusError } from '../../../src/iscsi/login/status.js';
 import { IscsiError, TransportError } from '../../../src/shared/errors.js';
 
@@ -79,19 +79,16 @@ describe('effective timeouts', () => {
 
 describe('state words', () => {
   it.each([
-    ['login', 'IN LOGIN', 'FREE'],
-    ['login-wait', 'TRANSPORT WAIT', 'FREE'],
-    ['logged-in', 'LOGGED IN', 'LOGGED_IN'],
-    ['logging-out', 'IN LOGOUT', 'LOGGED_IN'],
-    ['failed', 'CLEANUP WAIT', 'FAILED'],
-    ['closed', 'FREE', 'FREE'],
-  ] as const)('%s → %s / %s', (phase, connection, session) => {
-    expect(stateWords(phase, 'none')).toEqual({ connection, session, internal: 'NO CHANGE' });
-  });
-
-  it('maps recovery stages to r_stage words', () => {
-    expect(stateWords('failed', 'reopen').internal).toBe('REOPEN');
-    expect(stateWords('login', 'redirect').internal).toBe('REDIRECT');
+    ['IN_LOGIN', 'login', 'login'],
+    ['IN_LOGIN', 'delay', 'login-wait'],
+    ['LOGGED_IN', 'none', 'logged-in'],
+    ['REOPEN', 'delay', 'reopen'],
+    ['REOPEN', 'login', 'reopen'],
+    ['FAILED', 'none', 'failed'],
+    ['IN_LOGOUT', 'none', 'logging-out'],
+    ['FREE', 'none', 'closed'],
+  ] as const)('supervisor %s / %s is daemon phase %s', (state, step, phase) => {
+    expect(phaseOf(state, step)).toBe(phase);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Node login/logout and session reporting through the control API, against the fake
  * target: session list/info/stats with the -P 1..3 fields, session exists (15), no match
- * (21), unknown sid (2), nr_sessions and distinct ISIDs, a failed session that stays
- * FAILED until logged out.
+ * (21), unknown sid (2), nr_sessions and distinct ISIDs, a failed session that is
+ * reopened.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeTarget, standardTarget, type StandardScript } from '../../support/fake-target/index.js';
@@ -154,18 +154,18 @@ describe('node.login / session reporting', () => {
     expect(after).toBe(before + 1);
   });
 
-  it('keeps a failed session listed as FAILED (no recovery yet) until it is logged out', async () => {
+  it('O-02 reopens a session whose connection failed (REOPEN) and reports it LOGGED IN again', async () => {
+    await d.call('node.update', { target: TARGET, values: { 'node.session.iscsi.DefaultTime2Wait': 0 } });
     await d.call('node.login', { target: TARGET });
     target.ctx(0).close();
-    const failed = await d.waitEvent((e) => e.type === 'session.state' && e.session === 'FAILED');
-    expect(failed).toMatchObject({ sid: 1, connection: 'CLEANUP WAIT' });
+    const failed = await d.waitEvent((e) => e.type === 'session.state' && e.internal === 'REOPEN');
+    expect(failed).toMatchObject({ sid: 1, session: 'FAILED', from: 'LOGGED_IN', to: 'REOPEN', cause: 'CONNECTION_CLOSED' });
     expect(d.events.some((e) => e.type === 'connection.error' && e.sid === 1)).toBe(true);
+    await d.waitEvent((e) => e.type === 'session.recovered' && e.sid === 1);
     const { sessions } = await d.call<{ sessions: SessionView[] }>('session.list');
-    expect(sessions[0]!.states.session).toBe('FAILED');
+    expect(sessions[0]!.states).toEqual({ connection: 'LOGGED IN', session: 'LOGGED_IN', internal: 'NO CHANGE' });
     const out = await d.call<{ results: Array<{ sid: number; response?: number; error?: unknown }> }>('session.logout', { sid: 1 });
-    expect(out.results[0]).toMatchObject({ sid: 1 });
-    expect(out.results[0]!.error).toBeUndefined();
-    expect(out.results[0]!.response).toBeUndefined(); // no Logout PDU on a dead connection
+    expect(out.results[0]).toMatchObject({ sid: 1, response: 0 });
     expect((await d.call<{ sessions: unknown[] }>('session.list')).sessions).toEqual([]);
     expect(invalidEvents(d.events)).toEqual([]);
   });

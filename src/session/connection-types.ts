@@ -27,6 +27,11 @@ export interface ConnectionOptions {
   /** 0 disables the keepalive (Discovery sessions never run one, I-18). */
   noopOutIntervalMs: number;
   noopOutTimeoutMs: number;
+  /**
+   * Commands waiting this long for a command window the target keeps closed fail the
+   * connection (COMMAND_WINDOW_STALLED) so recovery can reinstate it; 0 disables.
+   */
+  windowStallTimeoutMs: number;
   /** The session's tag source: ITTs never repeat across its connections (J-11). */
   tags: TagCounter;
   clock: Clock;

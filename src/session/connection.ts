@@ -49,6 +49,7 @@ export class FfpConnection {
   private readonly tasks: TaskTable<Task>;
   private queue: Queued[] = [];
   private readonly keepalive: Keepalive;
+  private readonly windowStall: TimerSlot;
   /** Set once the connection failed or was closed: nothing more is sent. */
   private ended = false;
   private loggingOut = false;
@@ -62,6 +63,7 @@ export class FfpConnection {
     this.params = login.params;
     this.tasks = new TaskTable<Task>(opts.tags);
     this.numbering = new Numbering({ cmdSN: login.cmdSN, expCmdSN: login.expCmdSN, maxCmdSN: login.maxCmdSN, expStatSN: login.expStatSN });
+    this.windowStall = new TimerSlot(opts.clock, 'command-window-stall');
     this.keepalive = new Keepalive(opts.clock, opts.noopOutIntervalMs, opts.noopOutTimeoutMs, {
       ping: () => this.sendPing(EMPTY, () => {}, () => {}),
       timedOut: (ms) => {
@@ -183,6 +185,24 @@ export class FfpConnection {
       const q = this.queue.shift()!;
       for (const pdu of q.build(n.take(false), n.expStatSN)) this.stream.send(pdu);
     }
+    this.watchWindow();
+  }
+
+  /**
+   * A target that keeps MaxCmdSN closed while commands wait (but still answers NOPs, so
+   * the keepalive never fires) has stalled the session: after windowStallTimeoutMs the
+   * connection fails and recovery reinstates it. Any window opening disarms the timer.
+   */
+  private watchWindow(): void {
+    const ms = this.opts.windowStallTimeoutMs;
+    if (this.ended || ms <= 0 || this.queue.length === 0 || this.numbering.windowOpen) {
+      this.windowStall.cancel();
+      return;
+    }
+    if (this.windowStall.armed) return;
+    this.windowStall.arm(ms, () =>
+      this.fail(new TransportError('COMMAND_WINDOW_STALLED', `${this.queue.length} command(s) waited ${ms} ms for a command window the target kept closed (MaxCmdSN ${this.numbering.maxCmdSN}, CmdSN ${this.numbering.cmdSN})`, { errno: ISCSI_ERR.PDU_TIMEOUT })),
+    );
   }
 
   /** Our ping: valid ITT, TTT 0xffffffff, always immediate (K-03, K-07). */
@@ -383,6 +403,7 @@ export class FfpConnection {
   private teardown(err: IscsiError, adoptable: boolean): void {
     this.ended = true;
     this.keepalive.stop();
+    this.windowStall.cancel();
     const unsent = new Set(this.queue.map((q) => q.itt));
     this.queue = [];
     const commands: UnfinishedCommand[] = [];

@@ -30,6 +30,8 @@ export interface SessionOptions {
   /** 0 disables NOP-Out keepalives (open-iscsi noop_out_interval). */
   noopOutIntervalMs?: number;
   noopOutTimeoutMs?: number;
+  /** A command window closed this long with commands waiting fails the connection (default 30 s; 0 disables). */
+  windowStallTimeoutMs?: number;
   maxRedirects?: number;
   /** CmdSN of the leading login (open-iscsi initial_cmdsn). */
   initialCmdSN?: number;

@@ -42,6 +42,9 @@ export type {
   ConnectionErrorInfo, ExecuteOptions, SessionOptions, SessionState, TargetLogoutInfo, UnfinishedHandler,
 } from './session-types.js';
 
+/** How long queued commands may wait for a closed command window before recovery (issue 5 "Detect"). */
+export const DEFAULT_WINDOW_STALL_MS = 30_000;
+
 export class Session extends EventEmitter {
   private _state: SessionState = 'free';
   private conn: FfpConnection | undefined;
@@ -182,6 +185,7 @@ export class Session extends EventEmitter {
         // Discovery sessions send no NOP-Out keepalives (I-18).
         noopOutIntervalMs: discovery ? 0 : (this.opts.noopOutIntervalMs ?? 5000),
         noopOutTimeoutMs: this.opts.noopOutTimeoutMs ?? 5000,
+        windowStallTimeoutMs: this.opts.windowStallTimeoutMs ?? DEFAULT_WINDOW_STALL_MS,
         tags: this.tags,
         clock: this.clock,
         log: this.log,

@@ -32,9 +32,17 @@ interface Lun {
   blockLength?: number;
 }
 
+/** The command line as printed: the value after a password key is masked (secrets never reach output). */
+function shown(args: string[]): string[] {
+  return args.map((a, i) => {
+    if (i > 0 && args[i - 1] === '-v' && /password/.test(args[i - 2] ?? '')) return '********';
+    return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`;
+  });
+}
+
 /** Run `tsiscsiadm args` with the demo's root, echoing the command and its output; resolves with exit status and stdout. */
 function tsiscsiadm(root: string, args: string[], echo = true): Promise<{ code: number; stdout: string }> {
-  if (echo) process.stdout.write(`\n$ tsiscsiadm ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(' ')}\n`);
+  if (echo) process.stdout.write(`\n$ tsiscsiadm ${shown(args).join(' ')}\n`);
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [TSISCSIADM, ...args], { env: { ...process.env, TSISCSI_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -3,8 +3,8 @@
  * transport (iscsi_tcp, offload drivers); usertcp sessions have none, so on a
  * usertcp-only machine this is iscsiadm's "No iSCSI hosts." (exit 21). When kernel
  * transports did make hosts, they are listed from sysfs like iscsiadm does (their
- * sessions belong to the kernel path, which the daemon does not drive yet); the
- * offload submodes (-C chap|flashnode|stats) are not supported.
+ * sessions belong to the kernel path). The offload submodes (-C chap|flashnode|stats)
+ * go to the daemon's host.* methods (host-offload.ts) once the host exists in sysfs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import * as msg from '../render/messages.js';
 import { renderHostFlat, renderHostTree } from '../render/host.js';
 import type { HostView } from '../render/types.js';
 import type { ExecContext } from './context.js';
+import { execHostOffload } from './host-offload.js';
 import { fail, failWith } from './report.js';
 
 function attr(file: string): string {
@@ -57,7 +58,7 @@ function selected(hosts: HostView[], ref: HostCommand['host']): HostView[] | und
 }
 
 /** Run a `-m host` command; returns the exit status. */
-export function execHost(cmd: HostCommand, ctx: ExecContext): number {
+export function execHost(cmd: HostCommand, ctx: ExecContext): number | Promise<number> {
   const hosts = readHosts(ctx.sysfs);
   const chosen = selected(hosts, cmd.host);
   if (chosen === undefined) return failWith(ctx, 7, 'Could not match MAC to host.');
@@ -69,8 +70,10 @@ export function execHost(cmd: HostCommand, ctx: ExecContext): number {
     return 0;
   }
   const hostNo = cmd.host === undefined ? 0 : cmd.host.kind === 'number' ? cmd.host.hostNo : chosen[0]?.hostNumber ?? 0;
-  if (!hosts.some((h) => h.hostNumber === hostNo)) {
+  // iscsi_sysfs_get_transport_by_hba: an unreadable scsi_host proc_name is reported here;
+  // a readable one without an iSCSI transport is the daemon's "Could not match hostno".
+  if (attr(join(ctx.sysfs, 'class/scsi_host', `host${hostNo}`, 'proc_name')) === '') {
     return failWith(ctx, 12, `Could not read proc_name for host${hostNo} rc 5.`, `Could not match hostno ${hostNo} to transport.`);
   }
-  return failWith(ctx, 27, `host${hostNo}: -C ${cmd.submode ?? ''} needs the kernel offload driver interface: ${msg.errText(27)}`);
+  return execHostOffload(cmd, ctx, hostNo);
 }

@@ -4,7 +4,7 @@
  * which errno it refuses with. A handler returns 0 (success: the uevent is echoed),
  * a negative errno (IF_ERROR), or 'multicast' when it already answered with data.
  */
-import { rdStr, u32, u64, uevent } from './dsl.js';
+import { rd32, rdStr, u32, u64, uevent } from './dsl.js';
 import { retcode, setR, uf32, uf64, type Handler } from './fields.js';
 import { HOST_HANDLERS } from './handlers-host.js';
 import type { FakeKernel, Req } from './kernel.js';
@@ -54,7 +54,9 @@ function bindConn(k: FakeKernel, q: Req): number {
   if (found === undefined) return -E.EINVAL;
   const { c } = found;
   if (c.cleanup) return retcode(q, -E.ENOTCONN);
-  if (c.state !== 'down') k.violations.push(`BIND_CONN on connection ${found.s.sid}:${c.cid} in state ${c.state}`);
+  // After STOP_CONN(RECOVER) the connection is FAILED and iscsid binds the new socket to it
+  // (iscsi_if_transport_conn BIND_CONN checks only the CLEANUP bit).
+  if (c.state !== 'down' && c.state !== 'failed') k.violations.push(`BIND_CONN on connection ${found.s.sid}:${c.cid} in state ${c.state}`);
   const eph = uf64(q, 24);
   const isLeading = uf32(q, 32);
   if (isLeading > 1) k.violations.push(`BIND_CONN is_leading ${isLeading}`);
@@ -130,7 +132,9 @@ function sendPdu(k: FakeKernel, q: Req): number {
   if (hdr < 48) k.violations.push(`SEND_PDU hdr_size ${hdr} is below a 48-byte BHS`);
   const pdu = { sid, cid, header: Buffer.from(q.payload.subarray(0, hdr)), data: Buffer.from(q.payload.subarray(hdr, hdr + data)) };
   k.sentPdus.push(pdu);
-  k.after(() => k.onSendPdu?.(pdu));
+  const wire = k.rewriteSendPduItt ? { ...pdu, header: Buffer.from(pdu.header) } : pdu;
+  if (k.rewriteSendPduItt && rd32(pdu.header, 16) !== 0xffffffff) wire.header.writeUInt32BE(((k.nextTaskItt++) | (1 << 28)) >>> 0, 16);
+  k.after(() => k.onSendPdu?.(wire));
   return 0;
 }
 

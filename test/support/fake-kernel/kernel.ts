@@ -85,6 +85,14 @@ export class FakeKernel {
   onSendPdu: ((pdu: { sid: number; cid: number; header: Buffer; data: Buffer }) => void) | undefined;
   /** EP_POLL answers, consumed in order; 1 (connected) when empty. */
   readonly pollResults: number[] = [];
+  /**
+   * Play libiscsi's __iscsi_conn_send_pdu: the PDU handed to `onSendPdu` (the wire)
+   * carries the kernel's own task ITT (build_itt: task index | session age << 28)
+   * instead of userspace's; `sentPdus` keeps what userspace sent. Off by default.
+   */
+  rewriteSendPduItt = false;
+  /** Next kernel task index used by `rewriteSendPduItt`. */
+  nextTaskItt = 0x11;
   /** CONN_LOGIN_STATE state sent after START_CONN on a loginOffload transport (3 = LOGGED_IN). */
   offloadLoginState = 3;
   private readonly channels: FakeChannel[] = [];

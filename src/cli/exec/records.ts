@@ -29,8 +29,9 @@ export function keyError(ctx: ExecContext, err: unknown, summary: string | undef
   const tail = summary === undefined ? [] : [summary];
   switch (codeOf(err)) {
     case 'UNKNOWN_KEY':
-    case 'READ_ONLY_KEY':
       return failWith(ctx, 7, `Cannot modify ${key}. Invalid param name.`, ...tail);
+    case 'READ_ONLY_KEY':
+      return failWith(ctx, 7, `Cannot modify ${key}. It is used to look up the record and cannot be changed.`, ...tail);
     case 'INVALID_VALUE':
       return failWith(ctx, 7, `unknown value format '${detailOf(err, 'value')}' for parameter name '${key}'`, `Unknown parameter ${key}.`, ...tail);
     case 'KEY_OWNED_BY_OTHER_MODE':

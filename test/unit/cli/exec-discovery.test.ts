@@ -3,9 +3,11 @@
  * (-P 0 lines as iscsiadm 2.1.8 prints them, reference §6.1), `-l`, failures, and the
  * stored-record commands with the messages observed on Debian's iscsiadm 2.1.8.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execDiscovery } from '../../../src/cli/exec/discovery.js';
-import { command, context, daemonError, dump, fakeApi, node, T1, T2 } from './exec-helpers.js';
+import { command, context, daemonError, dump, emptyDir, fakeApi, node, T1, T2 } from './exec-helpers.js';
 
 function stResult(portals: ReturnType<typeof node>[], extra: object = {}) {
   return {
@@ -96,6 +98,13 @@ describe('stored discovery records', () => {
     expect(io.stdout).toBe('New discovery record for [fd00::1,3261] added.\n');
   });
 
+  it('discoverydb -o update of a lookup key: "It is used to look up the record and cannot be changed." exit 7', async () => {
+    const api = fakeApi({ 'discovery.update': () => { throw daemonError('READ_ONLY_KEY', 7, { key: 'discovery.sendtargets.port' }); } });
+    const { ctx, io } = context(api);
+    expect(await execDiscovery(command('discoverydb', ['-m', 'discoverydb', '-t', 'st', '-p', '1.2.3.4', '-o', 'update', '-n', 'discovery.sendtargets.port', '-v', '5']), ctx)).toBe(7);
+    expect(io.stderr).toBe('iscsiadm: Cannot modify discovery.sendtargets.port. It is used to look up the record and cannot be changed.\n');
+  });
+
   it('discoverydb -o update with an unknown key: "Cannot modify <key>. Invalid param name." exit 7', async () => {
     const api = fakeApi({ 'discovery.update': () => { throw daemonError('UNKNOWN_KEY', 7, { key: 'discovery.bogus' }); } });
     const { ctx, io } = context(api);
@@ -121,7 +130,9 @@ describe('stored discovery records', () => {
   });
 
   it('-t fw without an iBFT table: "Could not get list of targets from firmware. (err 21)"', async () => {
-    const { ctx, io } = context(fakeApi({}));
+    const sysfs = emptyDir();
+    mkdirSync(join(sysfs, 'firmware')); // a /sys/firmware without ibft (none at all is err 22)
+    const { ctx, io } = context(fakeApi({}), { sysfs });
     expect(await execDiscovery(command('discovery', ['-m', 'discovery', '-t', 'fw']), ctx)).toBe(21);
     expect(io.stderr).toBe('iscsiadm: Could not get list of targets from firmware. (err 21)\n');
   });

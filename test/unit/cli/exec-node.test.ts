@@ -8,6 +8,7 @@ import { execNode } from '../../../src/cli/exec/node.js';
 import { command, context, daemonError, fakeApi, node, recordingProgress, T1, T2 } from './exec-helpers.js';
 
 const ok = (n: ReturnType<typeof node>, sid: number) => ({ node: n, sids: [sid], multiple: false, completedAfterMs: 5 });
+const listed = (n: ReturnType<typeof node>) => ({ node: n, startup: 'manual' as const, transport: 'tcp', source: { type: 'static' as const }, inUse: false });
 const bad = (n: ReturnType<typeof node>, errno: number, code: string, message = code) => ({ node: n, sids: [], multiple: false, completedAfterMs: 5, error: { errno, code, message } });
 
 describe('node listing', () => {
@@ -32,7 +33,7 @@ describe('node login / logout', () => {
   it('prints every "Logging in to" first, then each result, the summary, and exits with the first error', async () => {
     const [a, b, c] = [node(T1, '10.0.0.1'), node(T2, '10.0.0.2'), node(T2, '10.0.0.3', 3260, 1, 'eth1')];
     const api = fakeApi({
-      'node.list': () => ({ nodes: [], warnings: [] }),
+      'node.list': () => ({ nodes: [listed(c), listed(a), listed(b)], warnings: [] }),
       'node.login': (p) => {
         expect(p).toEqual({ target: T2 });
         return {
@@ -58,16 +59,49 @@ describe('node login / logout', () => {
 
   it('IPv6 portals are unbracketed in messages; `-p addr` selects that address on port 3260', async () => {
     const n = node(T1, 'fd00::5');
-    const api = fakeApi({ 'node.login': (p) => (expect(p).toEqual({ target: T1, address: 'fd00::5', port: 3260 }), { results: [ok(n, 7)], firstErrno: 0 }) });
+    const api = fakeApi({
+      'node.list': () => ({ nodes: [listed(n)], warnings: [] }),
+      'node.login': (p) => (expect(p).toEqual({ target: T1, address: 'fd00::5', port: 3260 }), { results: [ok(n, 7)], firstErrno: 0 }),
+    });
     const { ctx, io } = context(api);
     expect(await execNode(command('node', ['-m', 'node', '-T', T1, '-p', '[fd00::5]', '-l']), ctx)).toBe(0);
     expect(io.stdout).toBe(`Logging in to [iface: default, target: ${T1}, portal: fd00::5,3260]\nLogin to [iface: default, target: ${T1}, portal: fd00::5,3260] successful.\n`);
   });
 
-  it('nothing matched: "No records found" exit 21', async () => {
-    const { ctx, io } = context(fakeApi({ 'node.login': () => { throw daemonError('NO_RECORDS_FOUND', 21); } }));
+  it('nothing matched: "No records found" exit 21, without asking for a login', async () => {
+    const api = fakeApi({ 'node.list': () => ({ nodes: [], warnings: [] }), 'node.login': () => { throw daemonError('NO_RECORDS_FOUND', 21); } });
+    const { ctx, io } = context(api);
     expect(await execNode(command('node', ['-m', 'node', '-T', 'iqn.x:none', '-l']), ctx)).toBe(21);
     expect(io.stderr).toBe('iscsiadm: No records found\n');
+    expect(api.calls.map((c) => c.method)).toEqual(['node.list']);
+  });
+
+  it('no daemon: "Logging in to" per record, the daemon lines, per-record failure, summary, exit 20 (iscsiadm 2.1.8 without iscsid)', async () => {
+    const a = node(T1, '10.0.0.1');
+    const api = fakeApi({
+      'node.list': () => ({ nodes: [listed(a)], warnings: [] }),
+      'node.login': () => { throw daemonError('DAEMON_NOT_RUNNING', 20, {}, 'could not connect'); },
+    });
+    const { ctx, io } = context(api);
+    expect(await execNode(command('node', ['-m', 'node', '-T', T1, '-l']), ctx)).toBe(20);
+    expect(io.stdout).toBe(`Logging in to [iface: default, target: ${T1}, portal: 10.0.0.1,3260]\n`);
+    expect(io.stderr).toBe(
+      `iscsiadm: Could not login to [iface: default, target: ${T1}, portal: 10.0.0.1,3260].\n`
+      + 'iscsiadm: initiator reported error (20 - could not connect to iscsid)\n'
+      + 'iscsiadm: Could not log into all portals\n',
+    );
+  });
+
+  it('nr_sessions 2: one "Logging in (multiple)" and one "successful." line per session', async () => {
+    const a = node(T1, '10.0.0.1');
+    const api = fakeApi({
+      'node.list': () => ({ nodes: [listed(a)], warnings: [] }),
+      'node.login': () => ({ results: [{ ...ok(a, 3), sids: [3, 4], multiple: true }], firstErrno: 0 }),
+    });
+    const { ctx, io } = context(api);
+    expect(await execNode(command('node', ['-m', 'node', '-T', T1, '-l']), ctx)).toBe(0);
+    const rec = `[iface: default, target: ${T1}, portal: 10.0.0.1,3260]`;
+    expect(io.stdout).toBe(`Logging in to ${rec} (multiple)\n`.repeat(2) + `Login to ${rec} successful.\n`.repeat(2));
   });
 
   it('-I of an unknown iface stops before anything else: "Could not read iface info for X." exit 3', async () => {
@@ -118,6 +152,13 @@ describe('node record edits', () => {
     const argv = ['-m', 'node', '-T', T1, '-o', 'update', '-n', 'node.session.auth.username', '-v', 'u', '-n', 'node.session.auth.password', '-v', 'p'];
     expect(await execNode(command('node', argv), ctx)).toBe(0);
     expect(io.stdout + io.stderr).toBe('');
+  });
+
+  it('a lookup key (read-only) gives "It is used to look up the record and cannot be changed." exit 7 (as Debian iscsiadm 2.1.8)', async () => {
+    const ro = context(fakeApi({ 'node.update': () => { throw daemonError('READ_ONLY_KEY', 7, { key: 'node.conn[0].port' }); } }));
+    expect(await execNode(command('node', ['-m', 'node', '-T', T1, '-o', 'update', '-n', 'node.conn[0].port', '-v', '3']), ro.ctx)).toBe(7);
+    expect(ro.io.stderr).toBe('iscsiadm: Cannot modify node.conn[0].port. It is used to look up the record and cannot be changed.\n'
+      + 'iscsiadm: Could not execute operation on all records: invalid parameter\n');
   });
 
   it('an unknown key or a bad value gives iscsiadm\'s lines and exit 7', async () => {

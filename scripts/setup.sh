@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 # build-essential (make, gcc, g++): node-gyp builds the NETLINK_ISCSI addon (native/) at npm ci
-PACKAGES=(tgt libiscsi-bin open-iscsi hyperfine iproute2 procps systemd python3 build-essential)
+PACKAGES=(tgt libiscsi-bin open-iscsi open-isns-server hyperfine iproute2 procps systemd python3 build-essential)
 NODE_MIN=20.19
 
 say() { printf 'setup: %s\n' "$*" >&2; }

@@ -31,10 +31,12 @@ export async function listDiscovery(ctx: ExecContext, level: number): Promise<nu
       isns: sources.filter((s) => s.type === 'isns'),
       static: sortNodes(r.static.map(nodeView)),
       firmware: sortNodes(r.firmware.map(nodeView)),
+      isnsUnlisted: sortNodes((r.isnsUnlisted ?? []).map(nodeView)),
     };
     ctx.io.text(renderDiscoveryTree(tree));
     ctx.io.doc(() => discoveryTreeJson(tree));
-    return sources.length + tree.static.length + tree.firmware.length === 0 ? 21 : 0;
+    const unlisted = tree.isns.length === 0 ? tree.isnsUnlisted?.length ?? 0 : 0;
+    return sources.length + tree.static.length + tree.firmware.length + unlisted === 0 ? 21 : 0;
   }
   const records = sources.map(({ type, address, port }) => ({ type, address, port }));
   ctx.io.text(renderDiscoveryRecords(records));

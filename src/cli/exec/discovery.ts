@@ -2,7 +2,7 @@
  * `-m discovery` and `-m discoverydb` (reference §6.1): SendTargets discovery (the
  * `-P 0` portal lines or the `-P 1` tree, then the logins of `-l`), the stored
  * discovery records (listing, `-o show|delete`, discoverydb `-o new|update`), and
- * firmware/iSNS discovery, which this daemon does not offer.
+ * firmware and iSNS discovery (discovery-isns.ts).
  */
 import type { DiscoveryCommand, DiscoveryDbCommand, Portal } from '../argv/types.js';
 import { actionJson, jsonDocument, recordsJson } from '../render/json.js';
@@ -12,8 +12,9 @@ import { renderRecords } from '../render/record.js';
 import { concat } from '../render/text.js';
 import { isConnectError, type Result } from './api.js';
 import type { ExecContext } from './context.js';
+import { isnsDiscovery } from './discovery-isns.js';
 import { listDiscovery } from './discovery-list.js';
-import { firmwareTargets } from './firmware.js';
+import { firmwareDiscovery } from './firmware.js';
 import { loginEnds, loginItems, loginStarts } from './outcomes.js';
 import { withLoginProgress } from './progress.js';
 import { keyError } from './records.js';
@@ -158,20 +159,16 @@ async function applyValues(ctx: ExecContext, cmd: DiscoveryDbCommand, p: Portal)
 }
 
 async function discoverDb(ctx: ExecContext, cmd: DiscoveryDbCommand, p: Portal): Promise<number> {
-  if (cmd.type === 'isns') return isnsUnsupported(ctx);
+  if (cmd.type === 'isns') return (await applyValues(ctx, cmd, p)) ?? isnsDiscovery(ctx, cmd, p, true);
   return (await applyValues(ctx, cmd, p)) ?? sendTargets(ctx, cmd, p);
-}
-
-function isnsUnsupported(ctx: ExecContext): number {
-  return failWith(ctx, 17, `Could not perform iSNS discovery: ${msg.errText(17)}`);
 }
 
 async function discoveryMode(ctx: ExecContext, cmd: DiscoveryCommand): Promise<number> {
   const p = cmd.portal;
   switch (cmd.action) {
     case 'list': return listDiscovery(ctx, cmd.printLevel);
-    case 'fw': return firmwareTargets(ctx);
-    case 'isns': return isnsUnsupported(ctx);
+    case 'fw': return firmwareDiscovery(ctx, cmd);
+    case 'isns': return p ? isnsDiscovery(ctx, cmd, p, false) : failWith(ctx, 7, 'Please specify portal as <ipaddr>:[<ipport>]');
     default: break;
   }
   if (p === undefined) return failWith(ctx, 7, 'Please specify portal as <ipaddr>[:<ipport>]');
@@ -190,7 +187,7 @@ async function discoveryDbMode(ctx: ExecContext, cmd: DiscoveryDbCommand): Promi
   const p = cmd.portal;
   switch (cmd.action) {
     case 'list': return listDiscovery(ctx, cmd.printLevel);
-    case 'fw': return firmwareTargets(ctx);
+    case 'fw': return firmwareDiscovery(ctx, cmd);
     default: break;
   }
   if (p === undefined) return failWith(ctx, 7, 'Please specify portal as <ipaddr>[:<ipport>]');

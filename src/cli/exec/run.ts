@@ -28,7 +28,7 @@ async function dispatch(cmd: DaemonCommand, ctx: ExecContext): Promise<number> {
     case 'discoverydb': return (await import('./discovery.js')).execDiscovery(cmd, ctx);
     case 'iface': return (await import('./iface.js')).execIface(cmd, ctx);
     case 'host': return (await import('./host.js')).execHost(cmd, ctx);
-    case 'fw': return (await import('./firmware.js')).firmwareTargets(ctx);
+    case 'fw': return (await import('./firmware.js')).execFirmware(cmd, ctx);
     case 'killiscsid': return (await import('./kill.js')).execKill(ctx);
     case 'import-open-iscsi': return (await import('./import.js')).importOpenIscsi(ctx, cmd.value);
     default: throw new Error(`${cmd.mode} does not use the daemon`);
@@ -38,10 +38,14 @@ async function dispatch(cmd: DaemonCommand, ctx: ExecContext): Promise<number> {
 /** Run one daemon command; returns the exit status. */
 export async function runDaemonCommand(cmd: DaemonCommand, io: Io, env: RunEnv): Promise<number> {
   const paths = daemonPaths(resolveRoot(undefined, env.env));
-  const api = daemonApi(paths.socket, (err) => io.text(connectFailure(err)));
+  const api = daemonApi(
+    paths.socket,
+    (err, autostart) => io.text(connectFailure(err, autostart)),
+    async () => (await import('../local/api.js')).localApi(paths),
+  );
   let progress: { value: ReturnType<typeof ttyProgress> } | undefined;
   const ctx: ExecContext = {
-    api, io, json: cmd.json, dbRoot: paths.db, sysfs: env.sysfs ?? '/sys',
+    api, io, json: cmd.json, dbRoot: paths.db, sysfs: env.sysfs ?? (env.env.TSISCSI_SYSFS || '/sys'),
     // Asked for only by long operations: finding out whether stderr is a TTY has a cost.
     get progress() {
       progress ??= { value: ttyProgress(env.stderr) };

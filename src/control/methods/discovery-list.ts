@@ -22,6 +22,8 @@ export const discoveryList = methodSpec({
     static: z.array(nodeKey),
     /** `FIRMWARE:` section. */
     firmware: z.array(nodeKey),
+    /** Nodes from iSNS servers without an isns_config record (`-m discovery -t isns` stores none). */
+    isnsUnlisted: z.array(nodeKey).optional(),
     warnings: z.array(dbWarning),
   }),
 });

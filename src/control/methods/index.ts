@@ -6,11 +6,19 @@ import { configGet } from './config-get.js';
 import { daemonStatus } from './daemon-status.js';
 import { daemonStop } from './daemon-stop.js';
 import { discoveryDelete } from './discovery-delete.js';
+import { discoveryIsns } from './discovery-isns.js';
 import { discoveryList } from './discovery-list.js';
 import { discoveryNew } from './discovery-new.js';
 import { discoverySendTargets } from './discovery-sendtargets.js';
 import { discoveryShow } from './discovery-show.js';
 import { discoveryUpdate } from './discovery-update.js';
+import { hostChapDelete } from './host-chap-delete.js';
+import { hostChapList } from './host-chap-list.js';
+import { hostChapSet } from './host-chap-set.js';
+import { hostFlashnodeList } from './host-flashnode-list.js';
+import { hostFlashnodeOp } from './host-flashnode-op.js';
+import { hostStats } from './host-stats.js';
+import { discoveryFirmware, firmwareLogin } from './firmware.js';
 import { ifaceApplyProfile } from './iface-apply-profile.js';
 import { ifaceDelete } from './iface-delete.js';
 import { ifaceList } from './iface-list.js';
@@ -32,28 +40,34 @@ import { nodeUpdate } from './node-update.js';
 import { profileList } from './profile-list.js';
 import { sessionInfoMethod } from './session-info.js';
 import { sessionList } from './session-list.js';
+import { sessionLoginNew } from './session-login-new.js';
 import { sessionLogout } from './session-logout.js';
 import { sessionRescan } from './session-rescan.js';
 import { sessionStats } from './session-stats.js';
 
 export {
   configGet, daemonStatus, daemonStop,
-  discoveryDelete, discoveryList, discoveryNew, discoverySendTargets, discoveryShow, discoveryUpdate,
+  discoveryDelete, discoveryIsns, discoveryList, discoveryNew, discoverySendTargets, discoveryShow, discoveryUpdate,
   ifaceApplyProfile, ifaceDelete, ifaceList, ifaceNew, ifaceShow, ifaceUpdate, initiatorGet, initiatorSet,
   nodeApplyProfile, nodeDelete, nodeList, nodeLogin, nodeLoginAll, nodeLogout, nodeLogoutAll, nodeNew, nodeShow, nodeUpdate,
-  profileList, sessionInfoMethod, sessionList, sessionLogout, sessionRescan, sessionStats,
+  hostChapDelete, hostChapList, hostChapSet, hostFlashnodeList, hostFlashnodeOp, hostStats,
+  profileList, sessionInfoMethod, sessionList, sessionLoginNew, sessionLogout, sessionRescan, sessionStats,
 };
+export { discoveryFirmware, firmwareLogin };
 export { methodSpec, type MethodSchema, type ParamsOf, type ResultOf } from './spec.js';
 export { EVENT_TYPES, daemonEvent, type DaemonEvent } from './events.js';
 
 /** Every method spec, by name. */
 export const METHOD_SPECS = {
   'discovery.sendtargets': discoverySendTargets,
+  'discovery.isns': discoveryIsns,
   'discovery.list': discoveryList,
   'discovery.show': discoveryShow,
   'discovery.new': discoveryNew,
   'discovery.update': discoveryUpdate,
   'discovery.delete': discoveryDelete,
+  'discovery.firmware': discoveryFirmware,
+  'firmware.login': firmwareLogin,
   'node.list': nodeList,
   'node.show': nodeShow,
   'node.new': nodeNew,
@@ -68,6 +82,7 @@ export const METHOD_SPECS = {
   'session.info': sessionInfoMethod,
   'session.stats': sessionStats,
   'session.logout': sessionLogout,
+  'session.loginNew': sessionLoginNew,
   'session.rescan': sessionRescan,
   'iface.list': ifaceList,
   'iface.show': ifaceShow,
@@ -75,6 +90,12 @@ export const METHOD_SPECS = {
   'iface.update': ifaceUpdate,
   'iface.delete': ifaceDelete,
   'iface.applyProfile': ifaceApplyProfile,
+  'host.chap.list': hostChapList,
+  'host.chap.set': hostChapSet,
+  'host.chap.delete': hostChapDelete,
+  'host.flashnode.list': hostFlashnodeList,
+  'host.flashnode.op': hostFlashnodeOp,
+  'host.stats': hostStats,
   'profile.list': profileList,
   'initiator.get': initiatorGet,
   'initiator.set': initiatorSet,

@@ -12,6 +12,7 @@ import { ISNS_PORT, ISNS_TABLE, ISCSI_PORT, SENDTARGETS_TABLE, sourceOfNode, typ
 import { notFound } from '../../db/warnings.js';
 import { dumpRecord } from '../record-view.js';
 import { bind, type HandlerContext } from './context.js';
+import { isnsMethod } from './isns.js';
 import { sendTargetsMethod } from './sendtargets.js';
 
 /** The record source of a request (type defaults to sendtargets, port to the type's default). */
@@ -23,6 +24,7 @@ function sourceOf(p: { type?: 'sendtargets' | 'isns' | undefined; address: strin
 export function discoveryMethods(ctx: HandlerContext): AnyMethod[] {
   return [
     sendTargetsMethod(ctx),
+    isnsMethod(ctx),
     bind(discoveryList, async () => {
       const [records, nodes] = await Promise.all([ctx.store.listDiscovery(), ctx.store.listNodes()]);
       const bySource = new Map<string, NodeKey[]>();
@@ -36,6 +38,7 @@ export function discoveryMethods(ctx: HandlerContext): AnyMethod[] {
         records: records.items.map((r) => ({ type: r.source.type, address: r.source.address, port: r.source.port, nodes: nodesOf(r.source.type, r.source.address, r.source.port) })),
         static: bySource.get('static') ?? [],
         firmware: bySource.get('fw') ?? [],
+        isnsUnlisted: [...bySource].filter(([id]) => id.startsWith('isns|') && !records.items.some((r) => `isns|${r.source.address}|${r.source.port}` === id)).flatMap(([, keys]) => keys),
         warnings: [...records.warnings, ...nodes.warnings],
       };
     }),

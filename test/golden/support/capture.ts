@@ -71,6 +71,8 @@ export interface CaptureOptions {
   readonly vars?: Readonly<Record<string, string>>;
   readonly iscsidConf?: string;
   readonly initiatorName?: string;
+  /** Extra shell lines run inside the namespace before the steps (e.g. a fake /sys/firmware). */
+  readonly prepare?: readonly string[];
 }
 
 export const DEFAULT_ISCSID_CONF = 'node.startup = manual\n';
@@ -101,7 +103,7 @@ function substitute(argv: readonly string[], vars: Readonly<Record<string, strin
   return argv.map((a) => a.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m));
 }
 
-function script(out: string, iscsiadm: string, steps: string[][]): string {
+function script(out: string, iscsiadm: string, steps: string[][], prepare: readonly string[] = []): string {
   const lines = [
     'set -u',
     'mount -t tmpfs -o mode=0755 tsiscsi-golden /etc/iscsi',
@@ -113,6 +115,7 @@ function script(out: string, iscsiadm: string, steps: string[][]): string {
     'echo 0x39 > /sys/class/iscsi_transport/tcp/caps',
     `cp ${shq(join(out, 'iscsid.conf'))} /etc/iscsi/iscsid.conf`,
     `cp ${shq(join(out, 'initiatorname.iscsi'))} /etc/iscsi/initiatorname.iscsi`,
+    ...prepare,
     `${shq(iscsiadm)} -V > ${shq(join(out, 'version'))} 2>&1`,
   ];
   steps.forEach((argv, i) => {
@@ -153,7 +156,7 @@ export async function capture(opts: CaptureOptions): Promise<Capture> {
     writeFileSync(join(out, 'iscsid.conf'), iscsidConf);
     writeFileSync(join(out, 'initiatorname.iscsi'), `InitiatorName=${initiatorName}\n`);
     const steps = opts.steps.map((s) => substitute(s.argv, vars));
-    writeFileSync(join(out, 'run.sh'), script(out, real.iscsiadm, steps));
+    writeFileSync(join(out, 'run.sh'), script(out, real.iscsiadm, steps, opts.prepare));
     const ns = ['-m', '--propagation', 'private', ...(opts.network ? [] : ['-n']), '/bin/sh', join(out, 'run.sh')];
     await new Promise<void>((resolve, reject) => {
       execFile('unshare', ns, { timeout: 120_000 }, (err, _o, stderr) => (err ? reject(new Error(`unshare failed: ${stderr || err.message}`)) : resolve()));

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { daemonApi } from '../../../src/cli/exec/api.js';
 import { installAlias, uninstallAlias } from '../../../src/cli/exec/alias.js';
 import { bufferIo } from '../../../src/cli/exec/context.js';
-import { firmwareTargets } from '../../../src/cli/exec/firmware.js';
+import { execFirmware } from '../../../src/cli/exec/firmware.js';
 import { fdSink } from '../../../src/cli/exec/fd-sink.js';
 import { execHost } from '../../../src/cli/exec/host.js';
 import { defaultImportRoot, importOpenIscsi } from '../../../src/cli/exec/import.js';
@@ -56,14 +56,17 @@ describe('host and firmware modes', () => {
     expect(io.stderr).toBe('iscsiadm: Could not read proc_name for host1 rc 5.\niscsiadm: Could not match hostno 1 to transport.\n');
   });
 
-  it('-m fw: err 21 without /sys/firmware/ibft, err 27 (not supported yet) with one', () => {
-    const none = context(fakeApi({}));
-    expect(firmwareTargets(none.ctx)).toBe(21);
-    expect(none.io.stderr).toBe('iscsiadm: Could not get list of targets from firmware. (err 21)\n');
+  it('-m fw without firmware targets: err 21 (22 without a firmware directory, as iscsiadm)', async () => {
     const sys = emptyDir();
+    mkdirSync(join(sys, 'firmware'), { recursive: true });
+    const none = context(fakeApi({}), { sysfs: sys });
+    expect(await execFirmware(command('fw', ['-m', 'fw']), none.ctx)).toBe(21);
+    expect(none.io.stderr).toBe('iscsiadm: Could not get list of targets from firmware. (err 21)\n');
     mkdirSync(join(sys, 'firmware/ibft'), { recursive: true });
-    const ibft = context(fakeApi({}), { sysfs: sys });
-    expect(firmwareTargets(ibft.ctx)).toBe(27);
+    const empty = context(fakeApi({}), { sysfs: sys });
+    expect(await execFirmware(command('fw', ['-m', 'fw']), empty.ctx)).toBe(21);
+    const nofw = context(fakeApi({}));
+    expect(await execFirmware(command('fw', ['-m', 'fw']), nofw.ctx)).toBe(22);
   });
 });
 
@@ -223,13 +226,20 @@ describe('run() without the daemon', () => {
     expect(b.out.stdout).toBe('iscsiadm version 2.1.8\n');
   });
 
-  it('an unreachable daemon: the two iscsiadm lines, exit 20', async () => {
+  it('an unreachable daemon: the two iscsiadm lines (111 also for a missing socket file), exit 20', async () => {
     const { out, env: e } = env();
-    expect(await run(['-m', 'session'], e)).toBe(20);
+    expect(await run(['-m', 'discovery', '-t', 'st', '-p', '127.0.0.1:1'], e)).toBe(20);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toBe(
-      'iscsiadm: iscsid is not running. Could not start it up automatically using the startup command in the iscsid.conf iscsid.startup setting. Please check that the file exists or that your init scripts have started iscsid.\n'
-      + 'iscsiadm: can not connect to iSCSI daemon (2)!\n',
-    );
+    expect(out.stderr).toMatch(new RegExp(
+      '^iscsiadm: iscsid is not running. Could not start it up automatically using the startup command in the iscsid.conf iscsid.startup setting. Please check that the file exists or that your init scripts have started iscsid.\n'
+      + 'iscsiadm: can not connect to iSCSI daemon \\(111\\)!\n',
+    ));
+  });
+
+  it('no daemon: -m session answers like iscsiadm with no sessions ("No active sessions.", exit 21)', async () => {
+    const { out, env: e } = env();
+    expect(await run(['-m', 'session'], e)).toBe(21);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toBe('iscsiadm: No active sessions.\n');
   });
 });

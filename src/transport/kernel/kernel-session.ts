@@ -45,10 +45,20 @@ export function socketFd(socket: HandedSocket): number {
   return fd;
 }
 
-/** Stops Node reading the socket so the kernel alone consumes its bytes; the fd stays open. */
+/**
+ * Stops Node reading the socket so the kernel alone consumes its bytes; the fd stays open.
+ * `pause()` alone does not stop libuv (a net.Socket keeps reading into its buffer up to
+ * the high-water mark), so the handle's reading is stopped too: otherwise libuv and the
+ * kernel's iscsi_tcp would race for the same bytes.
+ */
 export function detachFromNode(socket: HandedSocket): void {
   socket.pause();
   socket.removeAllListeners('data');
+  const h = (socket as { _handle?: { reading?: boolean; readStop?: () => number } })._handle;
+  if (h !== undefined && typeof h.readStop === 'function') {
+    h.reading = false;
+    h.readStop();
+  }
 }
 
 export interface KernelBringUpInput {
@@ -80,7 +90,8 @@ export class KernelTcpSession {
   private closed = false;
   private constructor(
     private readonly driver: KernelTcpDriver,
-    private readonly socket: HandedSocket,
+    /** Our copy of the bound connection's fd; none for an adopted session (the kernel holds its socket). */
+    private socket: HandedSocket | undefined,
     readonly sid: number,
     readonly cid: number,
     readonly hostNo: number,
@@ -114,6 +125,11 @@ export class KernelTcpSession {
   }
 
   private async sendParams(input: KernelBringUpInput): Promise<void> {
+    await this.sendPreLogin(input);
+    await this.sendNegotiated(input, input.login);
+  }
+
+  private async sendPreLogin(input: Pick<KernelBringUpInput, 'session' | 'host' | 'caps' | 'kernelNops'>): Promise<void> {
     const ctx = { cid: this.cid, caps: input.caps };
     for (const step of sessionSetParams(input.session, { ...ctx, kernelNops: input.kernelNops ?? true })) {
       await this.ignoreEnosys(() => this.driver.setParam(this.sid, this.cid, step.param, step.value), step.name);
@@ -121,7 +137,11 @@ export class KernelTcpSession {
     for (const req of hostParamRequests(hostSetParams(input.host ?? {}), this.hostNo)) {
       await this.ignoreEnosys(() => this.driver.request(req).then(() => undefined), 'SET_HOST_PARAM', true);
     }
-    const neg = { negotiated: input.login.params, expStatSN: input.login.expStatSN >>> 0, tpgt: input.tpgt };
+  }
+
+  private async sendNegotiated(input: Pick<KernelBringUpInput, 'caps' | 'tpgt'>, login: LoginResult): Promise<void> {
+    const ctx = { cid: this.cid, caps: input.caps };
+    const neg = { negotiated: login.params, expStatSN: login.expStatSN >>> 0, tpgt: input.tpgt };
     for (const step of negotiatedSetParams(neg, ctx)) {
       await this.ignoreEnosys(() => this.driver.setParam(this.sid, this.cid, step.param, step.value), step.name);
     }
@@ -221,7 +241,57 @@ export class KernelTcpSession {
   }
 
   private closeSocket(clean: boolean): void {
-    if (!clean && this.socket.resetAndDestroy) this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    const s = this.socket;
+    this.socket = undefined;
+    if (s === undefined) return;
+    if (!clean && s.resetAndDestroy) s.resetAndDestroy();
+    else s.destroy();
+  }
+
+  /**
+   * A session found in sysfs (created by an earlier daemon, the initramfs or firmware),
+   * attached without any request: the kernel keeps its connection and socket.
+   */
+  static attach(driver: KernelTcpDriver, sid: number, hostNo: number, cid = 0, logger: Logger = nullLogger): KernelTcpSession {
+    return new KernelTcpSession(driver, undefined, sid, cid, hostNo, logger.child({ sid, hostNo }));
+  }
+
+  /**
+   * After ISCSI_KEVENT_CONN_ERROR: STOP_CONN(STOP_CONN_RECOVER) — the kernel keeps the
+   * session (FAILED, I/O held for recovery_tmo) and releases the socket — then our copy
+   * of the old fd is closed with RST (iscsid: ep_disconnect + stop_conn).
+   */
+  async stopForRecovery(): Promise<void> {
+    try {
+      await this.driver.stopConn(this.sid, this.cid, 'recover');
+    } finally {
+      this.closeSocket(false);
+    }
+  }
+
+  /**
+   * Re-binds a new TCP connection to the SAME kernel session after stopForRecovery():
+   * BIND_CONN(new fd) → pre-login SET_PARAMs (RECOVERY_TMO = replacement_timeout) →
+   * the login, run by `login` through the kernel (kernel-login-link.ts; the kernel fills
+   * the session's CmdSN) → negotiated SET_PARAMs → START_CONN (the kernel resumes the
+   * held I/O). iscsid reuses the stopped connection the same way (no DESTROY/CREATE_CONN).
+   * On failure the new socket is closed and the session stays FAILED for the next try.
+   */
+  async rebind(input: Omit<KernelBringUpInput, 'driver' | 'login' | 'noScan' | 'sysfsRoot' | 'cmdsMax' | 'queueDepth'> & { login: () => Promise<LoginResult> }): Promise<LoginResult> {
+    const fd = socketFd(input.socket);
+    this.socket = input.socket;
+    try {
+      detachFromNode(input.socket);
+      await this.driver.bindConn(this.sid, this.cid, fd, this.cid === 0);
+      await this.sendPreLogin(input);
+      const login = await input.login();
+      await this.sendNegotiated(input, login);
+      await this.driver.startConn(this.sid, this.cid);
+      this.logger.info({ fd, tsih: login.tsih }, `kernel iscsi_tcp session ${this.sid} connection ${this.cid} re-bound and started`);
+      return login;
+    } catch (err) {
+      this.closeSocket(false);
+      throw err;
+    }
   }
 }

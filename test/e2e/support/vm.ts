@@ -48,6 +48,8 @@ export interface RunGuestOptions {
   append?: string[];
   /** Environment for the guest program (passed as `tsi.env.NAME=VALUE`; no spaces). */
   env?: Record<string, string>;
+  /** Called with every console line as it arrives (the host side reacts to guest steps). */
+  onLine?: (line: string) => void;
 }
 
 /** Run prepare.sh (cached kernel; installs qemu & co when missing). Returns elapsed ms. */
@@ -91,7 +93,9 @@ export function runGuest(program: string, opts: RunGuestOptions = {}): Promise<G
     partial += chunk.toString('utf8');
     let nl: number;
     while ((nl = partial.indexOf('\n')) >= 0) {
-      record(run, { ms: Date.now() - t0, line: partial.slice(0, nl).replace(/\r$/, '') });
+      const line = partial.slice(0, nl).replace(/\r$/, '');
+      record(run, { ms: Date.now() - t0, line });
+      opts.onLine?.(line);
       partial = partial.slice(nl + 1);
     }
   };

@@ -1,0 +1,51 @@
+/**
+ * How the Daemon plugs the kernel data path in (issue 6): the session factory that picks
+ * kernel iscsi_tcp or usertcp per login (KernelPath.choose), and adoption at start.
+ * Kept out of daemon.ts, which only calls these.
+ *
+ * The kernel path is on by default for the real daemon (no injected transport) and can
+ * be switched off with TSISCSI_KERNEL=off (every login then uses usertcp).
+ */
+import type { NodeKey, NodeRecord, RecordStore } from '../db/index.js';
+import { freshNodeRecord } from '../db/merge-rules.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { adoptKernelSessions, type AdoptOutcome } from './kernel-adopt.js';
+import { KernelManagedSession } from './kernel-managed-session.js';
+import { KernelPath, type KernelPathOptions } from './kernel-path.js';
+import { ManagedSession } from './managed-session.js';
+import type { SessionManager, SessionParts } from './session-manager.js';
+
+/** The daemon's KernelPath, or undefined when the kernel path is off. */
+export function kernelPathFor(opt: KernelPathOptions | false | undefined, injectedTransport: boolean, log: Logger, clock: Clock): KernelPath | undefined {
+  if (opt === false || process.env.TSISCSI_KERNEL === 'off') return undefined;
+  if (opt === undefined && injectedTransport) return undefined; // tests with their own transport stay on it
+  return new KernelPath(opt ?? {}, log.child({ component: 'kernel' }), clock);
+}
+
+/** SessionManagerOptions.makeSession: a kernel-path session when the iface asks for tcp and the kernel can. */
+export function kernelSessionFactory(kernel: KernelPath): (p: SessionParts) => ManagedSession {
+  return (p) => kernel.choose(p.record['iface.transport_name']).path === 'kernel'
+    ? new KernelManagedSession(p.sid, p.key, p.record, p.config, p.deps, kernel, (ms, reason) => p.remove(ms, reason))
+    : new ManagedSession(p.sid, p.key, p.record, p.config, p.deps);
+}
+
+/** Adopts the kernel sessions present at start (nothing when the kernel path is unavailable). */
+export async function adoptAtStart(kernel: KernelPath, sessions: SessionManager, store: RecordStore, log: Logger): Promise<AdoptOutcome[]> {
+  const a = kernel.available();
+  if (!a.available) {
+    log.info({ code: a.code }, `kernel iscsi_tcp unavailable (${a.reason}); iface transport tcp is served by usertcp; nothing to adopt`);
+    return [];
+  }
+  const recordFor = async (key: NodeKey): Promise<Readonly<NodeRecord>> => {
+    const entry = await store.getNode(key);
+    if (entry) return entry.record;
+    const iface = (await store.ifaces.get(key.iface)) ?? (await store.ifaces.get('default'));
+    if (!iface) throw new Error(`no iface ${key.iface} to build a record for ${key.target}`);
+    return { ...freshNodeRecord(store.defaults.node, key, { type: 'static' }, iface.record), 'iface.transport_name': 'tcp' } as NodeRecord;
+  };
+  const out = await adoptKernelSessions({ kernel, register: (rec, sid) => sessions.adopt(rec, sid), recordFor, log });
+  const attached = out.filter((o) => o.result !== 'skipped').length;
+  log.info({ found: out.length, attached, relogin: out.filter((o) => o.result === 'relogin').length }, `kernel sessions found at start: ${out.length}, adopted: ${attached}`);
+  return out;
+}

@@ -57,9 +57,11 @@ async function ours(s: Session, t: Tgtd, qd: number, blockLength: number, blocks
   const start = performance.now();
   const end = start + seconds * 1000;
   const worker = async (): Promise<void> => {
+    // One destination buffer per worker: READ(16) copies the Data-In into it, no allocation per read.
+    const into = Buffer.allocUnsafe(IO_BYTES);
     while (performance.now() < end) {
       const lba = (next++ % extents) * perIo;
-      const data = await read16(s, 1, lba, perIo, blockLength);
+      const data = await read16(s, 1, lba, perIo, blockLength, into);
       if (data.length !== IO_BYTES) throw new Error(`short read at LBA ${lba}: ${data.length} bytes`);
       done++;
     }
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
     goals,
     notes: [
       'MiB/s = IOPS x 64 KiB / 2^20 (iscsi-perf prints the same unit as "MB/s")',
-      'ours: Session + read16() (READ(16), one Data-In sequence per command), `qd` commands in flight, each 64 KiB extent after the previous, wrapping at the end of the LUN',
+      'ours: Session + read16() into a preallocated buffer per worker (READ(16), one Data-In sequence per command), `qd` commands in flight, each 64 KiB extent after the previous, wrapping at the end of the LUN',
       'iscsi-perf: sequential reads, -b 128 (x 512-byte blocks), -m QD, -t SECONDS; whole process (login included in its run time, not in its IOPS)',
       'tgtd CPU: % of one core used by tgtd while each side ran',
     ],

@@ -195,7 +195,7 @@ export class PduFramer {
   }
 }
 
-function validateOptions(opts: FramerOptions): FramerOptions {
+export function validateOptions(opts: FramerOptions): FramerOptions {
   const max = opts.maxDataSegmentLength;
   if (!Number.isInteger(max) || max < 0 || max > MAX_DATA_SEGMENT_LENGTH_FIELD) {
     throw new ConfigError('FRAMER_OPTION_INVALID', `maxDataSegmentLength must be an integer 0..${MAX_DATA_SEGMENT_LENGTH_FIELD}, got ${String(max)}`, {
@@ -206,7 +206,7 @@ function validateOptions(opts: FramerOptions): FramerOptions {
 }
 
 /** C-09 / F-05: refuse a data segment above the limit before waiting for it. */
-function checkLength(length: number, opts: FramerOptions, byte0: number): void {
+export function checkLength(length: number, opts: FramerOptions, byte0: number): void {
   if (length <= opts.maxDataSegmentLength) return;
   const opcode = byte0 & 0x3f;
   throw new ProtocolError(
@@ -217,7 +217,7 @@ function checkLength(length: number, opts: FramerOptions, byte0: number): void {
 }
 
 /** P-04: header digest covers BHS + AHS. */
-function verifyHeaderDigest(bhs: Buffer, ahs: Buffer, received: number): void {
+export function verifyHeaderDigest(bhs: Buffer, ahs: Buffer, received: number): void {
   const expected = crc32cFinal(crc32cUpdate(crc32cUpdate(crc32cInit(), bhs), ahs));
   if (expected === received) return;
   throw new ProtocolError(
@@ -228,7 +228,7 @@ function verifyHeaderDigest(bhs: Buffer, ahs: Buffer, received: number): void {
 }
 
 /** O-05 / P-05: data digest covers data + padding. */
-function dataDigestError(bhs: Buffer, expected: number, received: number): ProtocolError {
+export function dataDigestError(bhs: Buffer, expected: number, received: number): ProtocolError {
   const opcode = bhs[0]! & 0x3f;
   const itt = bhs.readUInt32BE(OFF_ITT);
   return new ProtocolError(

@@ -54,9 +54,13 @@ function lunText(lun: Lun): string {
 }
 
 /** Run a CDB; retry on UNIT ATTENTION; throw ScsiError on any other non-GOOD status. */
-export async function runCdb(exec: ScsiExecutor, lun: Lun, cdb: Cdb, data: { in?: number; out?: Buffer } = {}): Promise<ScsiResult> {
+export async function runCdb(exec: ScsiExecutor, lun: Lun, cdb: Cdb, data: { in?: number; out?: Buffer; into?: Buffer } = {}): Promise<ScsiResult> {
+  const req: ScsiRequest = { lun, cdb: cdb.cdb.subarray(0, cdb.cdbLength) };
+  if (data.in) req.dataInLength = data.in;
+  if (data.into) req.dataInBuffer = data.into;
+  if (data.out) req.dataOut = data.out;
   for (let attempt = 0; ; attempt++) {
-    const result = await exec.execute({ lun, cdb: cdb.cdb.subarray(0, cdb.cdbLength), ...(data.in ? { dataInLength: data.in } : {}), ...(data.out ? { dataOut: data.out } : {}) });
+    const result = await exec.execute(req);
     if (result.response === 0 && result.status === 0) return result;
     const sense = senseOf(result);
     if (result.status === CHECK_CONDITION && sense?.key === UNIT_ATTENTION && attempt < UA_RETRIES) continue;
@@ -110,8 +114,16 @@ export async function readCapacity16(exec: ScsiExecutor, lun: Lun): Promise<Capa
   return parseReadCapacity16(data);
 }
 
-export async function read16(exec: ScsiExecutor, lun: Lun, lba: bigint | number, blocks: number, blockLength: number): Promise<Buffer> {
-  const { data } = await runCdb(exec, lun, read16Cdb({ lba, blocks }), { in: blocks * blockLength });
+/**
+ * READ(16) of `blocks` blocks. With `into` (at least blocks x blockLength bytes) the data is
+ * read into it and the result is a view of it: no allocation per read.
+ */
+export async function read16(exec: ScsiExecutor, lun: Lun, lba: bigint | number, blocks: number, blockLength: number, into?: Buffer): Promise<Buffer> {
+  const length = blocks * blockLength;
+  if (into !== undefined && into.length < length) {
+    throw new ScsiError('READ_BUFFER_TOO_SMALL', `READ(16) of ${length} bytes into a ${into.length}-byte buffer`, { errno: ISCSI_ERR.INVAL, details: { length, buffer: into.length } });
+  }
+  const { data } = await runCdb(exec, lun, read16Cdb({ lba, blocks }), { in: length, ...(into ? { into } : {}) });
   return data;
 }
 

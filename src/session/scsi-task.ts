@@ -15,6 +15,11 @@ export interface ScsiRequest {
   cdb: Buffer;
   /** Bytes expected from the target (READ direction). */
   dataInLength?: number;
+  /**
+   * Where Data-In goes (READ direction), at least `dataInLength` bytes; the result's `data`
+   * is then a view of it. Without it (or when it is too small) a buffer is allocated.
+   */
+  dataInBuffer?: Buffer;
   /** Bytes for the target (WRITE direction). */
   dataOut?: Buffer;
   /** Task attribute, default 1 (SIMPLE). */
@@ -41,10 +46,8 @@ const EMPTY = Buffer.alloc(0);
 export class ScsiTask {
   /** Data-In bytes the command asked for. */
   private readonly expected: number;
-  /** Assembly buffer, allocated at the first Data-In that is not the whole transfer. */
+  /** Where Data-In is copied: the caller's dataInBuffer, or allocated at the first Data-In. */
   private dataIn: Buffer | undefined;
-  /** A single Data-In with status that carried the whole transfer, kept without a copy. */
-  private whole: Buffer | undefined;
   private received = 0;
   private nextDataSN = 0;
   /** Bytes of dataOut sent as immediate data in the command PDU. */
@@ -121,14 +124,10 @@ export class ScsiTask {
       throw new ProtocolError('DATASN_GAP', `Data-In DataSN ${pdu.dataSN}, expected ${this.nextDataSN}`, { where: 'DataIn.DataSN' });
     }
     this.nextDataSN++;
-    if (pdu.hasStatus && pdu.bufferOffset === 0 && this.dataIn === undefined) {
-      // The whole transfer in one PDU (usual with a large MaxRecvDataSegmentLength): keep
-      // the received bytes as they are, no zero-filled buffer and no copy (bench/read-64k).
-      this.whole = pdu.data;
-    } else {
-      this.dataIn ??= Buffer.alloc(this.expected);
-      pdu.data.copy(this.dataIn, pdu.bufferOffset);
-    }
+    // pdu.data may be a view into the connection's receive buffer (pdu-stream.ts): this
+    // copy is the one copy of the data between the socket and the caller (bench/read-64k).
+    this.dataIn ??= this.destination(pdu.bufferOffset === 0 && pdu.data.length === this.expected);
+    pdu.data.copy(this.dataIn, pdu.bufferOffset);
     this.received = Math.max(this.received, end);
     return pdu.hasStatus;
   }
@@ -154,8 +153,15 @@ export class ScsiTask {
   private result(status: number, response: number, residual: number, underflow: boolean, overflow: boolean, sense: Buffer | undefined): ScsiResult {
     const expected = this.expected;
     const transferred = underflow && expected > 0 ? Math.max(0, Math.min(this.received, expected - residual)) : this.received;
-    const data = this.whole ?? this.dataIn ?? EMPTY;
+    const data = this.dataIn ?? EMPTY;
     return { status, response, data: data.subarray(0, transferred), sense, residual, underflow, overflow };
+  }
+
+  /** The caller's buffer, or a new one; zero-filled unless the first Data-In covers all of it. */
+  private destination(whole: boolean): Buffer {
+    const given = this.request.dataInBuffer;
+    if (given !== undefined && given.length >= this.expected) return given.subarray(0, this.expected);
+    return whole ? Buffer.allocUnsafe(this.expected) : Buffer.alloc(this.expected);
   }
 
   private checkLun(lun: Buffer, where: string): void {

@@ -4,18 +4,32 @@
  *
  * Digests and the receive limit apply from the next PDU boundary, so the session
  * switches them on exactly at the first Full Feature Phase PDU (P-03, E-19).
+ *
+ * Receiving: a socket made with `userBuffer` (usertcp, `net.connect({ onread })`) reads
+ * straight into the framer's buffers ({@link PduStream.readBuffer}, {@link PduStream.received});
+ * any other Duplex delivers 'data' chunks. Either way the framer hands out borrowed views
+ * (receive-framer.ts): every PDU is copied once before dispatch, except a Data-In in Full
+ * Feature Phase, which is dispatched as views valid only during `onPdu` (the SCSI task
+ * copies its data into the command's buffer).
+ *
+ * Sending: PDUs sent in the same turn of the event loop go out in one write: the first
+ * send corks the socket and a setImmediate uncorks it (one writev for a burst of commands,
+ * in the order sent, so CmdSN order is kept).
  */
 import type { Duplex } from 'node:stream';
 import { IscsiError, ProtocolError, TransportError } from '../shared/errors.js';
-import { PduFramer, serializePdu } from '../iscsi/framer.js';
+import { serializePdu } from '../iscsi/framer.js';
+import { ReceiveFramer } from '../iscsi/receive-framer.js';
 import { decodeTargetPdu, encodePdu } from '../iscsi/pdu/index.js';
-import type { InitiatorPdu, TargetPdu } from '../iscsi/pdu/types.js';
+import { BHS_LENGTH, Opcode, type InitiatorPdu, type RawPdu, type TargetPdu } from '../iscsi/pdu/types.js';
 import { countPdu, emptyStats, type SessionStats } from '../iscsi/stats.js';
+import { sharedScratch } from './receive-scratch.js';
 
 /** During login the default MaxRecvDataSegmentLength of 8192 applies (§6.3, C-09). */
 const LOGIN_MAX_RECV = 8192;
 
 export interface PduStreamHandlers {
+  /** A Data-In in Full Feature Phase is borrowed: its `data` and `lun` are valid only during the call. */
   onPdu(pdu: TargetPdu): void;
   /** A framing/decoding error or a socket error; the stream is destroyed afterwards. */
   onError(err: IscsiError): void;
@@ -27,16 +41,34 @@ type Held = { type: 'pdu'; pdu: TargetPdu } | { type: 'error'; err: IscsiError }
 
 export class PduStream {
   readonly stats: SessionStats = emptyStats();
-  private readonly framer = new PduFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: LOGIN_MAX_RECV });
+  private readonly framer = new ReceiveFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: LOGIN_MAX_RECV }, sharedScratch);
   private digests = { headerDigest: false, dataDigest: false };
   private handlers: PduStreamHandlers | undefined;
   /** Events that arrived while no handler was installed (between login and FFP set-up). */
   private held: Held[] = [];
   private closed = false;
   private failed = false;
+  /** Full Feature Phase: Data-In PDUs are dispatched as borrowed views. */
+  private lendDataIn = false;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+  private readonly onRaw = (raw: RawPdu): void => {
+    const lend = this.lendDataIn && this.handlers !== undefined && (raw.bhs[0]! & 0x3f) === Opcode.DataIn;
+    const pdu = decodeTargetPdu(lend ? raw : ownedCopy(raw));
+    countPdu(this.stats, 'rx', pdu.kind, pdu.data.length);
+    if (this.handlers) this.handlers.onPdu(pdu);
+    else this.held.push({ type: 'pdu', pdu });
+  };
 
-  constructor(readonly socket: Duplex) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+  /**
+   * `userBuffer`: the socket was made with `onread` calling {@link received} and reading
+   * into {@link readBuffer}; it emits no 'data'.
+   */
+  constructor(readonly socket: Duplex, opts: { userBuffer?: boolean } = {}) {
+    if (opts.userBuffer !== true) socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.fail(new TransportError('CONNECTION_ERROR', `connection error: ${err.code ?? err.message}`, { cause: err, details: { syscallCode: err.code } })),
     );
@@ -82,6 +114,12 @@ export class PduStream {
   enterFullFeature(opts: { headerDigest: boolean; dataDigest: boolean; maxRecvDataSegmentLength: number }): void {
     this.digests = { headerDigest: opts.headerDigest, dataDigest: opts.dataDigest };
     this.framer.setOptions({ ...this.digests, maxDataSegmentLength: opts.maxRecvDataSegmentLength });
+    this.lendDataIn = true;
+  }
+
+  /** Where the socket should read next (usertcp `onread.buffer`). */
+  readBuffer(): Buffer {
+    return this.framer.readBuffer();
   }
 
   /** Encode and write one PDU. Returns false when the socket buffer is full (see drained()). */
@@ -89,10 +127,13 @@ export class PduStream {
     if (this.closed) throw new TransportError('CONNECTION_CLOSED', `cannot send ${pdu.kind}: connection closed`);
     const pieces = serializePdu(encodePdu(pdu), this.digests);
     countPdu(this.stats, 'tx', pdu.kind, pdu.data.length);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
     let ok = true;
-    this.socket.cork();
     for (const piece of pieces) ok = this.socket.write(piece);
-    this.socket.uncork();
     return ok;
   }
 
@@ -120,14 +161,11 @@ export class PduStream {
     if (!this.closed) this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.failed) return;
+  /** Bytes from the socket: a 'data' chunk, or a read into {@link readBuffer} (usertcp `onread.callback`). */
+  received(chunk: Buffer): void {
+    if (this.failed || this.closed) return;
     try {
-      this.framer.push(chunk, (raw) => {
-        const pdu = decodeTargetPdu(raw);
-        countPdu(this.stats, 'rx', pdu.kind, pdu.data.length);
-        this.dispatch({ type: 'pdu', pdu });
-      });
+      this.framer.push(chunk, this.onRaw);
     } catch (err) {
       if (err instanceof ProtocolError && /DIGEST/.test(err.code)) this.stats.digest_err++;
       this.fail(err instanceof IscsiError ? err : new ProtocolError('PDU_HANDLER_FAILED', String(err), { cause: err }));
@@ -146,4 +184,14 @@ export class PduStream {
     this.closed = true;
     this.dispatch({ type: 'close' });
   }
+}
+
+/** One allocation holding BHS, AHS and data: a PDU that outlives the receive buffer. */
+function ownedCopy(raw: RawPdu): RawPdu {
+  const a = raw.ahs.length;
+  const copy = Buffer.allocUnsafe(BHS_LENGTH + a + raw.data.length);
+  raw.bhs.copy(copy, 0);
+  raw.ahs.copy(copy, BHS_LENGTH);
+  raw.data.copy(copy, BHS_LENGTH + a);
+  return { bhs: copy.subarray(0, BHS_LENGTH), ahs: copy.subarray(BHS_LENGTH, BHS_LENGTH + a), data: copy.subarray(BHS_LENGTH + a) };
 }

@@ -12,7 +12,8 @@ export function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-export function connectTcp(portal: Portal, opts: ConnectOptions): Promise<net.Socket> {
+/** `onread`: read into caller-provided buffers instead of emitting 'data' (see index.ts). */
+export function connectTcp(portal: Portal, opts: ConnectOptions, onread?: net.OnReadOpts): Promise<net.Socket> {
   const host = bareHost(portal.host);
   const where = { portal: `${portal.host}:${portal.port}` };
   return new Promise((resolve, reject) => {
@@ -27,6 +28,7 @@ export function connectTcp(portal: Portal, opts: ConnectOptions): Promise<net.So
       ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       // Try every resolved address (IPv6 and IPv4) for host names.
       autoSelectFamily: net.isIP(host) === 0,
+      ...(onread ? { onread } : {}),
     });
     const cleanup = (): void => {
       clearTimeout(timer);

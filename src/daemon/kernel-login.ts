@@ -68,18 +68,33 @@ export function loginOptions(c: KernelLoginContext, caps: number, transport: Tra
   };
 }
 
+/** Called for every failed login attempt; `final` when no retry follows. */
+export type LoginFailed = (err: unknown, attempt: number, final: boolean) => void;
+
 /** First login on our socket, retried after retryable failures until the initial-login deadline. */
-export async function firstLogin(c: KernelLoginContext, caps: number, retryDelayMs: number, cancelled: () => boolean): Promise<Established> {
+export function firstLogin(c: KernelLoginContext, caps: number, retryDelayMs: number, cancelled: () => boolean, onFailed?: LoginFailed): Promise<Established> {
+  return retryFirstLogin(c, retryDelayMs, cancelled, () => establish(loginOptions(c, caps, c.transport)), onFailed);
+}
+
+/**
+ * Runs `attempt` until it works, retrying retryable failures within
+ * initial_login_retry_max × login_timeout (reference §7.2), `retryDelayMs` apart.
+ */
+export async function retryFirstLogin<T>(
+  c: Pick<KernelLoginContext, 'config' | 'clock' | 'log'>, retryDelayMs: number, cancelled: () => boolean, attempt: () => Promise<T>, onFailed?: LoginFailed,
+): Promise<T> {
   const cfg = recoveryConfig({ ...c.config.recovery });
   const started = c.clock.now();
-  for (let attempt = 1; ; attempt++) {
+  for (let n = 1; ; n++) {
     try {
-      return await establish(loginOptions(c, caps, c.transport));
+      return await attempt();
     } catch (err) {
       const verdict = classify(err);
       const e = err instanceof IscsiError ? err : undefined;
-      c.log.warn({ attempt, code: e?.code, errno: e?.errno, cause: e?.message ?? String(err) }, 'kernel-path login attempt failed');
-      if (!verdict.retry || cancelled() || !initialLoginMayRetry(started, c.clock.now() + retryDelayMs, cfg)) throw err;
+      const final = !verdict.retry || cancelled() || !initialLoginMayRetry(started, c.clock.now() + retryDelayMs, cfg);
+      if (onFailed) onFailed(err, n, final);
+      else c.log.warn({ attempt: n, code: e?.code, errno: e?.errno, cause: e?.message ?? String(err) }, 'kernel-path login attempt failed');
+      if (final) throw err;
       await sleep(c.clock, retryDelayMs);
       if (cancelled()) throw err;
     }

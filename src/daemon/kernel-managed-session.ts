@@ -11,7 +11,9 @@
  * - UNBIND_SESSION not asked for by us → the kernel removed the target: the session is
  *   torn down and leaves the table (logout bookkeeping);
  * - adopted sessions (kernel-adopt.ts) attach without any login;
- * - the daemon stopping leaves the kernel session running (keepsRunning), as iscsid does.
+ * - the daemon stopping leaves the kernel session running (keepsRunning), as iscsid does;
+ * - every phase change is a `session.state` event, every failed login a `login.failed`
+ *   (kernel-events.ts); after a recovery offline devices are set running and the host rescanned.
  */
 import type { LogoutResult } from '../session/session.js';
 import { IscsiError, ISCSI_ERR } from '../shared/errors.js';
@@ -28,6 +30,7 @@ import type { KernelPath } from './kernel-path.js';
 import { firstLogin, loginThroughKernel, paramInput, sleep, type KernelLoginContext } from './kernel-login.js';
 import { ManagedSession, type LogoutOptions, type ManagedSessionDeps, type RemovalReason } from './managed-session.js';
 import { extendedStats, type RecoveryCounters } from './session-reporting.js';
+import { KernelEventReporter, onlineOfflineDevices, type KernelTrigger } from './kernel-events.js';
 import type { RecordSessionConfig } from './session-options.js';
 import { KERNEL_WORDS as WORDS, type AdoptedState } from './kernel-session-states.js';
 import type { SessionPhase, StateWords } from './session-states.js';
@@ -54,6 +57,7 @@ export class KernelManagedSession extends ManagedSession {
   private caps = 0x39;
   /** True when this daemon found the session in sysfs instead of logging in. */
   adopted = false;
+  private readonly events: KernelEventReporter;
 
   constructor(
     sid: number, key: NodeKey, record: Readonly<NodeRecord>, config: RecordSessionConfig, private readonly kdeps: ManagedSessionDeps,
@@ -62,6 +66,14 @@ export class KernelManagedSession extends ManagedSession {
     private readonly onGone: (ms: KernelManagedSession, reason: RemovalReason) => void,
   ) {
     super(sid, key, record, config, kdeps);
+    this.events = new KernelEventReporter(this, kdeps.emit);
+  }
+
+  /** Phase change with its `session.state` event. */
+  private setPhase(to: SessionPhase, trigger: KernelTrigger, cause?: string): void {
+    const from = this.kphase;
+    this.kphase = to;
+    this.events.phase(from, to, trigger, this.attempts, cause);
   }
 
   override get phase(): SessionPhase {
@@ -115,10 +127,10 @@ export class KernelManagedSession extends ManagedSession {
 
   override async loginFirst(): Promise<void> {
     if (this.kphase === 'closed') throw new IscsiError('LOGIN_CANCELLED', `login of session ${this.sid} was cancelled`, { errno: ISCSI_ERR.INTERNAL });
-    this.kphase = 'login';
+    this.setPhase('login', 'start');
     const { driver, caps } = await this.kernel.open();
     this.caps = caps;
-    const est = await firstLogin(this.ctx(), caps, this.kdeps.retryDelayMs, () => this.kphase === 'closed');
+    const est = await firstLogin(this.ctx(), caps, this.kdeps.retryDelayMs, () => this.kphase === 'closed', (err, attempt, final) => this.events.loginFailed(err, attempt, final));
     const socket = est.stream.socket as unknown as Parameters<typeof KernelTcpSession.bringUp>[0]['socket'] & { localAddress?: string };
     const local = socket.localAddress ?? '';
     est.stream.hold();
@@ -144,7 +156,7 @@ export class KernelManagedSession extends ManagedSession {
     this.ktsih = state.tsih ?? 0;
     this.to = state.connectedTo;
     this.kLoggedInAt = new Date();
-    this.kphase = 'logged-in';
+    this.setPhase('logged-in', 'start');
     this.listen();
     if (!state.up) this.startRecovery({ code: 'KERNEL_CONN_DOWN', message: 'the kernel connection was not up when the daemon adopted the session' }, false);
   }
@@ -163,7 +175,7 @@ export class KernelManagedSession extends ManagedSession {
       const code = phase === 'logging-out' ? 'LOGOUT_IN_PROGRESS' : 'LOGIN_IN_PROGRESS';
       throw new IscsiError(code, `cannot log out session ${this.sid}: ${phase === 'logging-out' ? 'a logout is already in progress' : 'its first login is still in progress'} (force tears it down)`, { errno: ISCSI_ERR.INTERNAL, details: { sid: this.sid } });
     }
-    this.kphase = 'logging-out';
+    this.setPhase('logging-out', 'logout');
     const ks = this.ks;
     try {
       if (ks === undefined) return undefined;
@@ -180,7 +192,7 @@ export class KernelManagedSession extends ManagedSession {
 
   override detach(): void {
     if (this.kphase === 'login' || this.kphase === 'login-wait') super.detach();
-    this.close();
+    this.close('terminate');
   }
 
   // ---- internals -------------------------------------------------------------------
@@ -194,7 +206,7 @@ export class KernelManagedSession extends ManagedSession {
     this.ktsih = login.tsih;
     this.to = to;
     this.kLoggedInAt = new Date();
-    this.kphase = 'logged-in';
+    this.setPhase('logged-in', 'login-ok');
     this.log.info({ current: `${to.portal.host}:${to.portal.port}`, tsih: login.tsih, hostNo: this.ks?.hostNo, dataPath: 'kernel iscsi_tcp' },
       `connection ${this.sid}:0 to [target: ${this.key.target}, portal: ${this.key.address},${this.key.port}] through [iface: ${this.key.iface}] is operational now`);
   }
@@ -213,7 +225,7 @@ export class KernelManagedSession extends ManagedSession {
       this.startRecovery({ code: ev.error.code, message: ev.error.message }, true);
     } else if (ev.type === 'unbindSession' && this.kphase !== 'logging-out' && this.kphase !== 'closed') {
       this.log.warn({ hostNo: ev.hostNo }, `the kernel unbound session ${ev.sid} (its SCSI target is gone); tearing the session down`);
-      this.kphase = 'logging-out';
+      this.setPhase('logging-out', 'target-gone');
       void this.ks.destroy(false).catch(() => undefined).finally(() => {
         this.close();
         this.onGone(this, 'logout');
@@ -225,8 +237,8 @@ export class KernelManagedSession extends ManagedSession {
   private startRecovery(cause: { code: string; message: string }, stop: boolean): void {
     if (this.recovering || this.ks === undefined || (this.kphase !== 'logged-in' && this.kphase !== 'failed')) return;
     this.cause = cause;
-    this.kphase = 'reopen';
     this.attempts = 0;
+    this.setPhase('reopen', 'connection-lost', cause.code);
     const downAt = this.kdeps.clock.now();
     this.recovering = this.recover(stop).then((ok) => {
       if (ok) {
@@ -234,7 +246,11 @@ export class KernelManagedSession extends ManagedSession {
         this.recoveredAt = new Date();
         this.kdeps.emit({ type: 'session.recovered', ...this.where(), attempts: this.attempts, downMs: Math.max(0, Math.round(this.kdeps.clock.now() - downAt)) });
         this.log.info({ attempts: this.attempts, downMs: Math.round(this.kdeps.clock.now() - downAt) }, `session ${this.sid} recovered on the same kernel session`);
+        return this.afterRecovery();
       }
+      return undefined;
+    }).catch((err: unknown) => {
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'kernel session recovery stopped on an unexpected error');
     }).finally(() => {
       this.recovering = undefined;
     });
@@ -269,10 +285,11 @@ export class KernelManagedSession extends ManagedSession {
         this.kcounters.reopenFailures++;
         const e = err instanceof IscsiError ? err : undefined;
         this.cause = { code: e?.code ?? 'UNKNOWN', message: e?.message ?? String(err) };
-        this.log.warn({ attempt, code: e?.code, cause: this.cause.message }, 'kernel session re-login failed; retrying');
-        if (reopenExhausted(attempt, cfg)) {
+        const exhausted = reopenExhausted(attempt, cfg);
+        this.events.loginFailed(err, attempt, exhausted);
+        if (exhausted) {
           this.kcounters.giveUps++;
-          this.kphase = 'failed';
+          this.setPhase('failed', 'login-failed', this.cause.code);
           this.kdeps.emit({
             type: 'session.gave-up', ...this.where(), why: 'reopen_max reached', code: e?.code ?? 'UNKNOWN', errno: e?.errno ?? 0,
             message: this.cause.message, action: `log the session out: tsiscsiadm -m session -r ${this.sid} -u`,
@@ -284,8 +301,16 @@ export class KernelManagedSession extends ManagedSession {
     }
   }
 
-  private close(): void {
-    this.kphase = 'closed';
+  /** iscsid session_online_devs: offline devices back to running, then `- - -` > scan. */
+  private async afterRecovery(): Promise<void> {
+    const ks = this.ks;
+    if (ks === undefined || this.kphase !== 'logged-in') return;
+    await onlineOfflineDevices(this.kernel.sysfs, this.kernel.sysfsRoot, ks.sid, this.log);
+    if (this.record['node.session.scan'] !== 'manual') await ks.scan(this.kernel.sysfsRoot);
+  }
+
+  private close(trigger: KernelTrigger = 'logout-done'): void {
+    if (this.kphase !== 'closed') this.setPhase('closed', trigger);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }

@@ -9,6 +9,7 @@ import { deviceTypeName } from '../iscsi/scsi/names.js';
 import { STATS_FIELDS } from '../iscsi/stats.js';
 import type { SysfsScsiDevice } from '../transport/kernel/sysfs.js';
 import { KernelManagedSession } from './kernel-managed-session.js';
+import { OffloadManagedSession } from './kernel-offload-session.js';
 import type { ManagedSession } from './managed-session.js';
 import { type LunView, type SessionInfo, type StatsEntry } from './session-view.js';
 
@@ -22,16 +23,23 @@ export function deviceLun(d: SysfsScsiDevice): LunView {
   };
 }
 
+/** A session whose data path is in the kernel (iscsi_tcp or an offload transport). */
+export type KernelBacked = KernelManagedSession | OffloadManagedSession;
+
+export function isKernelBacked(ms: ManagedSession): ms is KernelBacked {
+  return ms instanceof KernelManagedSession || ms instanceof OffloadManagedSession;
+}
+
 /** `info` with the kernel's view when `ms` is a kernel-path session (unchanged otherwise). */
 export async function withKernelView(ms: ManagedSession, info: SessionInfo): Promise<SessionInfo> {
-  if (!(ms instanceof KernelManagedSession)) return info;
+  if (!isKernelBacked(ms)) return info;
   const sysfs = ms.kernelPath.sysfs;
   const hostNo = ms.hostNo;
   const [devices, host] = hostNo === undefined ? [[], undefined] : await Promise.all([sysfs.devices(ms.sid), sysfs.host(hostNo)]);
   const p = ms.kernelParams;
   return {
     ...info,
-    dataPath: 'kernel:iscsi_tcp',
+    dataPath: ms instanceof OffloadManagedSession ? ms.dataPathName : 'kernel:iscsi_tcp',
     tsih: ms.kernelTsih,
     ...(p ? {
       tpgt: p.targetPortalGroupTag ?? info.tpgt,
@@ -55,7 +63,7 @@ export async function withKernelView(ms: ManagedSession, info: SessionInfo): Pro
 
 /** `-s` for a kernel-path session: the kernel's 21 counters (GET_STATS); undefined for usertcp. */
 export async function kernelStatsOf(ms: ManagedSession, base: StatsEntry): Promise<StatsEntry> {
-  if (!(ms instanceof KernelManagedSession)) return base;
+  if (!isKernelBacked(ms)) return base;
   const pending = ms.kernelStats();
   if (pending === undefined) return base;
   const { stats, custom } = await pending;
@@ -68,14 +76,14 @@ export async function kernelStatsOf(ms: ManagedSession, base: StatsEntry): Promi
 
 /** "iSCSI Transport Class version" from sysfs when any session is a kernel one, else null. */
 export async function transportClassOf(sessions: readonly ManagedSession[]): Promise<string | null> {
-  const k = sessions.find((s): s is KernelManagedSession => s instanceof KernelManagedSession);
+  const k = sessions.find(isKernelBacked);
   if (k === undefined) return null;
   return (await k.kernelPath.sysfs.transportClassVersion())?.trim() ?? null;
 }
 
 /** The `-P 0/1` forms with the TPGT the kernel-path login negotiated. */
 export function withKernelTpgt<T extends { tpgt: number }>(ms: ManagedSession, view: T): T {
-  if (!(ms instanceof KernelManagedSession)) return view;
+  if (!isKernelBacked(ms)) return view;
   const tpgt = ms.kernelParams?.targetPortalGroupTag;
   return tpgt === undefined ? view : { ...view, tpgt };
 }

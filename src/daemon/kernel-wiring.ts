@@ -13,7 +13,8 @@ import type { Logger } from '../shared/logger.js';
 import { adoptKernelSessions, type AdoptOutcome } from './kernel-adopt.js';
 import { KernelManagedSession } from './kernel-managed-session.js';
 import { KernelPath, type KernelPathOptions } from './kernel-path.js';
-import { ManagedSession } from './managed-session.js';
+import { ManagedSession, type RemovalReason } from './managed-session.js';
+import { OffloadManagedSession } from './kernel-offload-session.js';
 import type { SessionManager, SessionParts } from './session-manager.js';
 
 /** The daemon's KernelPath, or undefined when the kernel path is off. */
@@ -23,11 +24,21 @@ export function kernelPathFor(opt: KernelPathOptions | false | undefined, inject
   return new KernelPath(opt ?? {}, log.child({ component: 'kernel' }), clock);
 }
 
-/** SessionManagerOptions.makeSession: a kernel-path session when the iface asks for tcp and the kernel can. */
+/**
+ * SessionManagerOptions.makeSession: a kernel iscsi_tcp session when the iface asks for tcp
+ * and the kernel can, an offload session for an offload transport present in sysfs, usertcp
+ * otherwise; an offload (or unknown) transport that is absent throws TRANSPORT_NOT_FOUND (12).
+ */
 export function kernelSessionFactory(kernel: KernelPath): (p: SessionParts) => ManagedSession {
-  return (p) => kernel.choose(p.record['iface.transport_name']).path === 'kernel'
-    ? new KernelManagedSession(p.sid, p.key, p.record, p.config, p.deps, kernel, (ms, reason) => p.remove(ms, reason))
-    : new ManagedSession(p.sid, p.key, p.record, p.config, p.deps);
+  return (p) => {
+    const c = kernel.chooseForLogin(p.record['iface.transport_name'], p.key.iface);
+    const gone = (ms: ManagedSession, reason: RemovalReason): void => p.remove(ms, reason);
+    switch (c.path) {
+      case 'kernel': return new KernelManagedSession(p.sid, p.key, p.record, p.config, p.deps, kernel, gone);
+      case 'offload': return new OffloadManagedSession(p.sid, p.key, p.record, p.config, p.deps, kernel, c.behaviour, gone);
+      case 'usertcp': return new ManagedSession(p.sid, p.key, p.record, p.config, p.deps);
+    }
+  };
 }
 
 /** Adopts the kernel sessions present at start (nothing when the kernel path is unavailable). */

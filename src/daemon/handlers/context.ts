@@ -34,6 +34,8 @@ export interface HandlerContext {
   readonly resolve: Resolver;
   /** Pause between SendTargets login attempts (discovery.sendtargets.reopen_max). */
   readonly discoveryRetryDelayMs: number;
+  /** The kernel data paths (offload SendTargets, kernel-discovery.ts); undefined when off. */
+  readonly kernel?: import('../kernel-path.js').KernelPath;
   emit(event: ControlEvent): void;
   initiator(): InitiatorIdentity;
   setInitiator(next: InitiatorIdentity): void;

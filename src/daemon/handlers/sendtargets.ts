@@ -16,6 +16,7 @@ import { discoverSendTargets } from '../../discovery/sendtargets.js';
 import { isValidTargetNameFromPeer } from '../../iscsi/names.js';
 import type { SendTargetsResult } from '../../iscsi/sendtargets.js';
 import { validateChapConfig } from '../../iscsi/security.js';
+import { offloadSendTargets } from '../kernel-discovery.js';
 import { diagnoseLoginFailure } from '../login-diagnostics.js';
 import { firstErrnoOf, itemErrorOf, type ItemError } from '../outcomes.js';
 import { chapFromCredentials } from '../session-options.js';
@@ -58,6 +59,11 @@ async function discoverOn(ctx: HandlerContext, source: Source, st: Readonly<Send
   const mrdsl = st['discovery.sendtargets.iscsi.MaxRecvDataSegmentLength'];
   for (let attempt = 1; ; attempt++) {
     try {
+      const viaKernel = await offloadSendTargets(ctx.kernel, iface.record, { // offload ifaces with CAP_TEXT_NEGO (kernel-discovery.ts)
+        address: source.address, port: source.port, initiatorName: name, ...(me.alias ? { initiatorAlias: me.alias } : {}), isid: ctx.discoveryIsid(), ...(chap ? { chap } : {}),
+        loginTimeoutMs: Math.max(1, st['discovery.sendtargets.timeo.login_timeout']) * 1000, responseTimeoutMs: Math.max(1, st['discovery.sendtargets.timeo.active_timeout']) * 1000, clock: ctx.clock, log,
+      });
+      if (viaKernel) return viaKernel;
       return await discoverSendTargets({
         transport: ctx.transport, portal: { host: source.address, port: source.port },
         initiatorName: name, ...(me.alias ? { initiatorAlias: me.alias } : {}), isid: ctx.discoveryIsid(),

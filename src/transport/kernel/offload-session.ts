@@ -12,6 +12,11 @@
  *       result arrives as ISCSI_KEVENT_CONN_LOGIN_STATE (LOGGED_IN, else failed).
  *   Teardown (failure or logout): STOP_CONN(TERM) → EP_DISCONNECT → DESTROY_CONN →
  *   DESTROY_SESSION, as iscsid's session_conn_shutdown orders it.
+ *   Recovery after ISCSI_KEVENT_CONN_ERROR (`reconnect`, iscsid's session_conn_reopen for
+ *   netlink-ep transports): STOP_CONN(RECOVER) → EP_DISCONNECT of the old endpoint → a new
+ *   EP_CONNECT/EP_POLL → BIND_CONN(new ep) on the same connection → SET_PARAMs → login
+ *   (same ISID, TSIH 0: session reinstatement) → START_CONN. The kernel session and its
+ *   SCSI devices stay; I/O is held until replacement_timeout (recovery_tmo).
  */
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { IscsiError, LoginError, ISCSI_ERR, TransportError } from '../../shared/errors.js';
@@ -19,21 +24,16 @@ import { nullLogger, type Logger } from '../../shared/logger.js';
 import type { LoginParams, LoginResult } from '../../iscsi/login/machine.js';
 import { encodePdu } from '../../iscsi/pdu/index.js';
 import type { Pdu } from '../../iscsi/pdu/types.js';
-import { SecurityNegotiation, type ChapConfig } from '../../iscsi/security.js';
-import { OperationalNegotiation, type OperationalOffer } from '../../iscsi/text/negotiate.js';
-import { CONN_STATE } from './abi.js';
+import type { ChapConfig } from '../../iscsi/security.js';
+import type { OperationalOffer } from '../../iscsi/text/negotiate.js';
 import type { DriverEvent } from './driver-events.js';
 import type { KernelTcpDriver } from './driver.js';
-import { ERRNO, KernelRequestError } from './errors.js';
 import type { SockAddr } from './inet.js';
 import { connectEndpoint, disconnectEndpoint } from './offload-endpoint.js';
-import { notEndpointTransport, OffloadLoginError, offloadLoginTimeout } from './offload-errors.js';
+import { notEndpointTransport } from './offload-errors.js';
 import { iscsiuioNotRunning, type UioStatus } from './iscsiuio.js';
-import { kernelLogin } from './offload-pdu-login.js';
-import {
-  hostNetParams, hostParamRequests, hostSetParams, negotiatedSetParams, sessionSetParams,
-  type HostParamInput, type SessionParamInput,
-} from './set-params.js';
+import { firmwareLogin, pduLogin, sendPreLoginParams } from './offload-login-steps.js';
+import type { HostParamInput, SessionParamInput } from './set-params.js';
 import { capabilityPlan, maskOffer, type TransportBehaviour } from './transports.js';
 
 export interface OffloadBringUpInput {
@@ -74,11 +74,60 @@ export class OffloadSession {
     readonly sid: number,
     readonly cid: number,
     readonly hostNo: number,
-    readonly epHandle: bigint,
-    /** The negotiated login, or undefined when the firmware logged in (LOGIN_OFFLOAD). */
-    readonly login: LoginResult | undefined,
+    private ep: bigint,
+    private result: LoginResult | undefined,
     private readonly logger: Logger,
   ) {}
+
+  /** The current endpoint handle (a new one after each reconnect). */
+  get epHandle(): bigint {
+    return this.ep;
+  }
+
+  /** The negotiated login, or undefined when the firmware logged in (LOGIN_OFFLOAD). */
+  get login(): LoginResult | undefined {
+    return this.result;
+  }
+
+  /**
+   * Re-login on the same kernel session after a connection error (see the file comment).
+   * `input` is the bring-up input; its login gets the session's TSIH. A failure leaves the
+   * connection stopped and the new endpoint disconnected, ready for the next attempt.
+   */
+  async reconnect(input: OffloadBringUpInput): Promise<LoginResult | undefined> {
+    const { driver } = this;
+    const log = input.logger ?? this.logger;
+    const clock = input.clock ?? systemClock;
+    await driver.stopConn(this.sid, this.cid, 'recover').catch((err: unknown) => {
+      if (!(err instanceof IscsiError)) throw err;
+      log.warn({ err: err.code }, 'STOP_CONN(RECOVER) refused; reconnecting anyway');
+    });
+    if (this.ep !== 0n) await disconnectEndpoint(driver, this.ep, log);
+    this.ep = 0n;
+    if (input.behaviour.usesIscsiuio && input.uio !== undefined) {
+      const st = await input.uio();
+      if (!st.running) throw iscsiuioNotRunning(st, input.behaviour.name);
+    }
+    const ep = await connectEndpoint(driver, {
+      address: input.address, timeoutMs: input.loginTimeoutMs, clock, logger: log,
+      ...(input.hostNo === undefined ? {} : { hostNo: input.hostNo }),
+      ...(input.pollIntervalMs === undefined ? {} : { pollIntervalMs: input.pollIntervalMs }),
+    });
+    try {
+      await driver.request({ kind: 'bindConn', sid: this.sid, cid: this.cid, transportEph: ep, isLeading: this.cid === 0 });
+      // Same ISID, TSIH 0: session reinstatement (RFC 7143 §6.3.5), as the iscsi_tcp path does.
+      const again: OffloadBringUpInput = { ...input, login: { ...input.login, tsih: 0 } };
+      await sendPreLoginParams(again, this.sid, this.cid, this.hostNo, log);
+      this.result = capabilityPlan(input.caps).loginOffload
+        ? await firmwareLogin(driver, this.sid, this.cid, input.loginTimeoutMs, clock)
+        : await pduLogin(again, maskOffer(input.offer, input.caps).offer, this.sid, this.cid, clock, log);
+      this.ep = ep;
+      return this.result;
+    } catch (err) {
+      await disconnectEndpoint(driver, ep, log);
+      throw err;
+    }
+  }
 
   /** Connects, logs in and starts the connection; undoes everything on failure. */
   static async bringUp(input: OffloadBringUpInput): Promise<OffloadSession> {
@@ -154,7 +203,7 @@ export class OffloadSession {
    */
   async logout(timeoutMs = 15_000, clock: Clock = systemClock): Promise<void> {
     if (this.closed) return;
-    if (this.login !== undefined) {
+    if (this.login !== undefined && this.ep !== 0n) {
       const pdu: Pdu = { kind: 'logout-request', immediate: true, reasonCode: 0, itt: 0x4c4f, cid: this.cid, cmdSN: this.login.cmdSN, expStatSN: this.login.expStatSN, data: Buffer.alloc(0) };
       try {
         await this.exchange(pdu, LOGOUT_RESPONSE, timeoutMs, clock);
@@ -170,78 +219,9 @@ export class OffloadSession {
   async destroy(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const undo = new Undo(this.driver, this.epHandle, this.logger);
+    const undo = new Undo(this.driver, this.ep, this.logger);
     undo.at('bound', this.sid, this.cid);
     await undo.run();
-  }
-}
-
-/** Pre-login SET_PARAMs, then SET_HOST_PARAMs; -ENOSYS (and -EINVAL for host params) is not fatal, as in iscsid. */
-async function sendPreLoginParams(input: OffloadBringUpInput, sid: number, cid: number, hostNo: number, log: Logger): Promise<void> {
-  const tolerate = async (fn: () => Promise<unknown>, name: string, alsoEinval: boolean): Promise<void> => {
-    try {
-      await fn();
-    } catch (err) {
-      const ok = err instanceof KernelRequestError && (err.sysErrno === ERRNO.ENOSYS || (alsoEinval && err.sysErrno === ERRNO.EINVAL));
-      if (!ok) throw err;
-      log.debug({ param: name }, `kernel does not take ${name}; ignored`);
-    }
-  };
-  for (const step of sessionSetParams(input.session, { cid, caps: input.caps, kernelNops: input.kernelNops ?? true })) {
-    await tolerate(() => input.driver.setParam(sid, cid, step.param, step.value), step.name, false);
-  }
-  const hostSteps = input.behaviour.setHostIp === 'not-supported' ? hostSetParams(input.iface) : hostNetParams(input.iface, input.behaviour);
-  for (const req of hostParamRequests(hostSteps, hostNo)) {
-    await tolerate(() => input.driver.request(req), 'SET_HOST_PARAM', true);
-  }
-}
-
-/** Login PDUs through the kernel, then the negotiated SET_PARAMs and START_CONN. */
-async function pduLogin(input: OffloadBringUpInput, offer: OperationalOffer, sid: number, cid: number, clock: Clock, log: Logger): Promise<LoginResult> {
-  const security = new SecurityNegotiation({ random: input.random, ...(input.chap ? { chap: input.chap } : {}) });
-  const operational = new OperationalNegotiation(offer, { leading: input.login.tsih === 0 });
-  const params: LoginParams = { ...input.login, useSecurityStage: input.chap !== undefined };
-  const outcome = await kernelLogin({ driver: input.driver, sid, cid, ctx: { params, security, operational }, timeoutMs: input.loginTimeoutMs, clock, logger: log });
-  if (outcome.kind === 'redirect') {
-    throw new LoginError('OFFLOAD_LOGIN_REDIRECTED', `target redirected the login to ${outcome.addresses.join(', ')}; reconnect the endpoint there`, {
-      errno: ISCSI_ERR.LOGIN, retryable: true, details: { addresses: outcome.addresses, permanent: outcome.permanent },
-    });
-  }
-  const neg = { negotiated: outcome.result.params, expStatSN: outcome.result.expStatSN >>> 0, tpgt: input.tpgt };
-  for (const step of negotiatedSetParams(neg, { cid, caps: input.caps })) {
-    try {
-      await input.driver.setParam(sid, cid, step.param, step.value);
-    } catch (err) {
-      if (!(err instanceof KernelRequestError && err.sysErrno === ERRNO.ENOSYS)) throw err;
-    }
-  }
-  await input.driver.startConn(sid, cid);
-  return outcome.result;
-}
-
-/** START_CONN starts the firmware login; CONN_LOGIN_STATE LOGGED_IN ends it, anything else fails it. */
-async function firmwareLogin(driver: KernelTcpDriver, sid: number, cid: number, timeoutMs: number, clock: Clock): Promise<undefined> {
-  let off = (): void => {};
-  const state = new Promise<number>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(offloadLoginTimeout(sid, cid, timeoutMs, 'firmware')), timeoutMs);
-    off = driver.onEvent((ev: DriverEvent) => {
-      if (ev.type === 'connLoginState' && ev.sid === sid && ev.cid === cid) {
-        timer.cancel();
-        resolve(ev.state);
-      } else if (ev.type === 'connError' && ev.sid === sid && ev.cid === cid) {
-        timer.cancel();
-        reject(ev.error);
-      }
-    });
-  });
-  state.catch(() => {});
-  try {
-    await driver.startConn(sid, cid);
-    const s = await state;
-    if (s !== CONN_STATE.LOGGED_IN) throw new OffloadLoginError(sid, cid, s);
-    return undefined;
-  } finally {
-    off();
   }
 }
 
@@ -268,7 +248,7 @@ class Undo {
       }
     };
     if (this.stage === 'bound') await quiet(() => this.driver.stopConn(this.sid, this.cid, 'term'));
-    await disconnectEndpoint(this.driver, this.ep, this.log);
+    if (this.ep !== 0n) await disconnectEndpoint(this.driver, this.ep, this.log);
     if (this.stage === 'bound' || this.stage === 'conn') await quiet(() => this.driver.destroyConn(this.sid, this.cid));
     if (this.stage !== 'ep') await quiet(() => this.driver.destroySession(this.sid));
   }

@@ -40,6 +40,19 @@ export default tseslint.config(
     },
   },
   ...layerBlocks,
+  // tsiscsiadm edits the record DB itself when tsiscsid is not running, as iscsiadm does
+  // (src/cli/local, loaded only then); the rest of the CLI still must not import src/db.
+  {
+    files: ['src/cli/local/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: forbidden.cli.filter((b) => b !== 'db').flatMap((b) => [`**/${b}/*`, `**/${b}`]),
+          message: 'src/cli/local may import src/db only (DESIGN.md §3 import direction)',
+        }],
+      }],
+    },
+  },
   {
     files: ['src/iscsi/**/*.ts'],
     rules: {

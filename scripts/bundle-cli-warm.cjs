@@ -47,7 +47,11 @@ const server = createServer((socket) => {
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const req = JSON.parse(buf.slice(0, nl));
       buf = buf.slice(nl + 1);
-      const result = answers[req.method];
+      // `-m session` asks for the -P 0 fields only (session.list {detail: 'flat'}): answer in kind, so the cache covers that path.
+      const flat = req.method === 'session.list' && req.params && req.params.detail === 'flat';
+      const result = flat
+        ? { ...answers['session.list'], sessions: answers['session.list'].sessions.map((x) => ({ sid: x.sid, target: x.target, tpgt: x.tpgt, transport: x.transport, flash: x.flash, persistentPortal: x.persistentPortal, node: x.node })) }
+        : answers[req.method];
       const reply = result === undefined
         ? { jsonrpc: '2.0', id: req.id, error: { code: -32601, message: 'no', data: { errno: 16, code: 'METHOD_NOT_FOUND', retryable: false, name: 'IscsiError', details: {} } } }
         : { jsonrpc: '2.0', id: req.id, result };

@@ -119,18 +119,30 @@ export class ControlClient {
 
   /** Connect to the daemon's socket and complete the hello exchange. */
   static async connect(path: string, opts: ConnectOptions = {}): Promise<ControlClient> {
+    const { client, ready } = await ControlClient.open(path, opts);
+    await ready;
+    return client;
+  }
+
+  /**
+   * Connect and send `hello` without waiting for its answer: calls made right away
+   * follow it on the wire (the server completes a hello before it reads the next
+   * request), which saves a round trip for one-shot clients such as tsiscsiadm.
+   * `ready` settles with the hello outcome (on failure the connection is closed).
+   */
+  static async open(path: string, opts: ConnectOptions = {}): Promise<{ client: ControlClient; ready: Promise<HelloResult> }> {
     const clock = opts.clock ?? systemClock;
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const socket = await openSocket(path, timeoutMs, clock);
+    const socket = await openSocket(path, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, clock);
     const client = new ControlClient(socket, opts, clock);
-    try {
-      const params = { client: opts.client ?? 'tsiscsiadm', version: opts.version ?? VERSION, protocol: PROTOCOL_VERSION };
-      client.hello = checkHello(await client.call('hello', params));
-      return client;
-    } catch (err) {
-      socket.destroy();
-      throw err;
-    }
+    const params = { client: opts.client ?? 'tsiscsiadm', version: opts.version ?? VERSION, protocol: PROTOCOL_VERSION };
+    const ready = client.call('hello', params)
+      .then((r) => (client.hello = checkHello(r)))
+      .catch((err: unknown) => {
+        socket.destroy();
+        throw err;
+      });
+    ready.catch(() => undefined); // observed by whoever awaits it
+    return { client, ready };
   }
 
   /** The server's hello answer (version, methods, limits). */

@@ -26,14 +26,24 @@ export interface ControlLimits {
   readonly helloTimeoutMs: number;
 }
 
+/**
+ * Defaults. Sized for tools, not just the CLI: a tsiscsiadm run makes 1-3 requests on
+ * its own connection, but an agent with one long-lived connection (a monitor walking
+ * every session, an Ansible module calling in a loop) may issue calls back to back,
+ * and after a GC or scheduling stall of about a second it catches up in a burst. The
+ * daemon serves 30 000+ calls/s (bench/RESULTS.md, daemon-api), so 1000/s with a burst
+ * of 1000 only stops a runaway client, and 512 connections let `xargs -P`/Ansible
+ * forks run many tsiscsiadm processes at once. A refused call is RATE_LIMITED
+ * (retryable): wait ~50 ms and retry (docs/control-api.md).
+ */
 export const DEFAULT_LIMITS: ControlLimits = {
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   maxInFlight: 32,
-  maxRequestsPerSecond: 200,
-  abuseRejectionsPerSecond: 2000,
+  maxRequestsPerSecond: 1000,
+  abuseRejectionsPerSecond: 5000,
   maxQueuedEvents: 1024,
   maxSubscriptions: 16,
-  maxConnections: 128,
+  maxConnections: 512,
   helloTimeoutMs: 10_000,
 };
 

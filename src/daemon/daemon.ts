@@ -24,8 +24,11 @@ import type { Transport } from '../transport/types.js';
 import { userTcpTransport } from '../transport/usertcp/index.js';
 import { daemonMethods, type HandlerContext, type InitiatorIdentity } from './handlers/index.js';
 import type { DaemonStatus } from './handlers/misc.js';
+import type { KernelPath, KernelPathOptions } from './kernel-path.js';
+import { adoptAtStart, kernelPathFor, kernelSessionFactory } from './kernel-wiring.js';
 import { IfaceProfiles } from './profiles.js';
-import { DEFAULT_LOGIN_CONCURRENCY, SessionManager } from './session-manager.js';
+import { poolSizes } from './login-pool.js';
+import { SessionManager } from './session-manager.js';
 
 export type { DaemonStatus } from './handlers/misc.js';
 
@@ -50,6 +53,11 @@ export interface DaemonDeps {
   /** Host name resolution for the session matching rule (default: getaddrinfo). */
   resolve?: Resolver;
   random?: (n: number) => Buffer;
+  /**
+   * The kernel iscsi_tcp data path (issue 6): options (tests: a fake kernel), or false for
+   * usertcp only. Default: on when no `transport` is injected (kernel-wiring.ts).
+   */
+  kernel?: KernelPathOptions | false;
 }
 
 /** getaddrinfo: every address of a host name or literal; [] when it does not resolve. */
@@ -71,6 +79,7 @@ export class Daemon {
   private readonly listeners = new Set<(e: ControlEvent) => void>();
   private readonly sessions: SessionManager;
   private readonly profiles: IfaceProfiles;
+  private readonly kernel: KernelPath | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly startedAt = new Date();
@@ -92,9 +101,12 @@ export class Daemon {
     const transport = deps.transport ?? userTcpTransport;
     const resolve = deps.resolve ?? systemResolver;
     this.profiles = IfaceProfiles.under(deps.store.root);
+    this.kernel = kernelPathFor(deps.kernel, deps.transport !== undefined, this.log, this.clock);
     this.sessions = new SessionManager({
+      ...(this.kernel ? { makeSession: kernelSessionFactory(this.kernel) } : {}),
       transport, clock: this.clock, logger: this.log.child({ component: 'sessions' }), emit: (e) => this.emit(e),
-      initiator: () => this.initiator, loginConcurrency: deps.loginConcurrency ?? DEFAULT_LOGIN_CONCURRENCY,
+      initiator: () => this.initiator, loginConcurrency: deps.loginConcurrency ?? poolSizes(deps.iscsid.iscsid.raw).login,
+      logoutConcurrency: poolSizes(deps.iscsid.iscsid.raw).logout,
       retryDelayMs: deps.loginRetryDelayMs ?? 3000, resolve, ...(deps.random ? { random: deps.random } : {}),
       ifaceProfile: (iface) => this.profiles.get(iface), recordDefaults: () => deps.store.defaults.node,
     });
@@ -110,9 +122,11 @@ export class Daemon {
   /** Nothing to adopt for usertcp: sessions do not outlive the daemon. Kernel adoption comes later. */
   async start(): Promise<void> {
     const transport = this.deps.transport ?? userTcpTransport;
-    this.log.info({ transport: transport.name, initiator: this.initiator.name }, `iface transport tcp is served by ${transport.name}; no existing sessions to adopt`);
+    if (!this.kernel) this.log.info({ transport: transport.name, initiator: this.initiator.name }, `iface transport tcp is served by ${transport.name}; no existing sessions to adopt`);
     for (const w of this.iscsid.warnings) this.log.warn({ file: w.file, line: w.line, key: w.key, code: w.code }, w.message);
+    for (const w of poolSizes(this.iscsid.iscsid.raw).warnings) this.log.warn({ file: this.iscsid.file, code: 'BAD_VALUE' }, w);
     for (const w of await this.profiles.load()) this.log.warn({ code: 'IFACE_PROFILES' }, w);
+    if (this.kernel) await adoptAtStart(this.kernel, this.sessions, this.deps.store, this.log);
   }
 
   /** SIGHUP: new iscsid.conf defaults and initiator identity for new records and logins. */
@@ -126,7 +140,10 @@ export class Daemon {
   /** Log out usertcp sessions except those of onboot records (idempotent). */
   shutdown(): Promise<void> {
     this.stopping = true;
-    this.shutdownDone ??= this.sessions.shutdown().then(() => this.log.info({}, 'sessions logged out'));
+    this.shutdownDone ??= this.sessions.shutdown().then(() => {
+      this.kernel?.close();
+      this.log.info({}, 'sessions logged out');
+    });
     return this.shutdownDone;
   }
 
@@ -176,6 +193,7 @@ export class Daemon {
       paths: this.deps.paths,
       resolve,
       discoveryRetryDelayMs: this.deps.discoveryRetryDelayMs ?? 1000,
+      ...(this.kernel ? { kernel: this.kernel } : {}),
       emit: (e) => this.emit(e),
       initiator: () => this.initiator,
       setInitiator: (next) => {

@@ -68,7 +68,8 @@ export class ManagedSession {
   private scanning: Promise<LunInfo[]> | undefined;
 
   constructor(
-    readonly sid: number,
+    /** Kernel-path sessions take the kernel's session number after CREATE_SESSION (SessionManager.rekey). */
+    public sid: number,
     readonly key: NodeKey,
     readonly record: Readonly<NodeRecord>,
     readonly config: RecordSessionConfig,
@@ -152,6 +153,10 @@ export class ManagedSession {
   /** Where the connection went (undefined before the first connect). */
   get connectedTo(): ConnectedTo | undefined {
     return this.tracker.connectedTo;
+  }
+  /** The session outlives the daemon (kernel data path): shutdown detaches it instead of logging out. */
+  get keepsRunning(): boolean {
+    return false;
   }
   /** In its first login (queued, connecting, or waiting to retry). */
   get inFirstLogin(): boolean {

@@ -15,7 +15,7 @@ import { runCli, snapshotDb, startDaemon, type CliRun } from './cli-helpers.js';
 
 const NOT_RUNNING = [
   'iscsiadm: iscsid is not running. Could not start it up automatically using the startup command in the iscsid.conf iscsid.startup setting. Please check that the file exists or that your init scripts have started iscsid.',
-  'iscsiadm: can not connect to iSCSI daemon (2)!',
+  'iscsiadm: can not connect to iSCSI daemon (111)!',
 ].map((l) => `${l}\n`).join('');
 
 interface GoldenCase {
@@ -35,21 +35,21 @@ describe('tsiscsiadm without a daemon', () => {
   }, 120_000);
   afterAll(() => root.rm());
 
-  it('a listing: iscsiadm\'s two "cannot reach iscsid" lines, exit 20 (could not connect to iscsid)', async () => {
-    expect(await runCli(root.dir, ['-m', 'session'])).toEqual({ code: 20, stdout: '', stderr: NOT_RUNNING });
+  it('a session listing finds no session, as iscsiadm without iscsid: "No active sessions." exit 21 (no daemon lines)', async () => {
+    expect(await runCli(root.dir, ['-m', 'session'])).toEqual({ code: 21, stdout: '', stderr: 'iscsiadm: No active sessions.\n' });
   });
 
-  it('discovery and login add their own summary line', async () => {
+  it('discovery needs the daemon: its two lines plus the summary line, exit 20; a login with no records: "No records found"', async () => {
     const st = await runCli(root.dir, ['-m', 'discovery', '-t', 'st', '-p', '127.0.0.1:3260']);
     expect(st).toEqual({ code: 20, stdout: '', stderr: `${NOT_RUNNING}iscsiadm: Could not perform SendTargets discovery: could not connect to iscsid\n` });
     const login = await runCli(root.dir, ['-m', 'node', '-l']);
-    expect(login).toEqual({ code: 20, stdout: '', stderr: `${NOT_RUNNING}iscsiadm: Could not log into all portals\n` });
+    expect(login).toEqual({ code: 21, stdout: '', stderr: 'iscsiadm: No records found\n' });
   });
 
   it('--json: an error document on stdout with errno 20', async () => {
-    const r = await runCli(root.dir, ['-m', 'node', '--json']);
+    const r = await runCli(root.dir, ['-m', 'discovery', '-t', 'st', '-p', '127.0.0.1:3260', '--json']);
     expect(r.code).toBe(20);
-    expect(JSON.parse(r.stdout)).toEqual({ schema: 1, kind: 'error', errno: 20, message: 'could not connect to iscsid' });
+    expect(JSON.parse(r.stdout)).toEqual({ schema: 1, kind: 'error', errno: 20, message: 'Could not perform SendTargets discovery: could not connect to iscsid' });
   });
 });
 

@@ -3,6 +3,12 @@
  * connection, opened on first use (commands that fail before they need the daemon never
  * connect). Method types come from the specs in src/control/methods as *types only*, so
  * neither zod nor any daemon code is loaded at run time.
+ *
+ * When tsiscsid is not running, record methods (and session listings, which are empty
+ * without it) are answered by tsiscsiadm itself (src/cli/local, loaded only then), as
+ * iscsiadm works on its DB without iscsid (reference §1.4). The "iscsid is not running"
+ * lines are printed where iscsiadm prints them: for every other method, and for the
+ * record creations for which iscsiadm first asks iscsid for its config.
  */
 import { ControlClient } from '../../control/client.js';
 import type { ControlEvent } from '../../control/events.js';
@@ -21,6 +27,24 @@ export type Result<M extends MethodName> = ResultOf<Specs[M]>;
 export interface CallOpts {
   /** 0 = wait forever (what iscsiadm does for login, logout, discovery). */
   readonly timeoutMs?: number;
+  /** iscsiadm does not try to start iscsid for this request (`-k`): no startup hint line. */
+  readonly noAutostart?: boolean;
+}
+
+/** Methods tsiscsiadm answers itself when the daemon is not running (src/cli/local/api.ts). */
+export const LOCAL_METHODS: ReadonlySet<string> = new Set([
+  'node.list', 'node.show', 'node.new', 'node.update', 'node.delete', 'node.logout', 'node.logoutAll',
+  'iface.list', 'iface.show', 'iface.new', 'iface.update', 'iface.delete',
+  'discovery.list', 'discovery.show', 'discovery.new', 'discovery.update', 'discovery.delete',
+  'session.list', 'session.info', 'session.stats', 'session.rescan', 'session.logout', 'session.loginNew',
+]);
+
+/** Of those, the ones for which iscsiadm still prints the two "not running" lines (it asks iscsid for iscsid.conf first). */
+export const NOISY_LOCAL_METHODS: ReadonlySet<string> = new Set(['node.new', 'discovery.new']);
+
+/** What answers LOCAL_METHODS without the daemon. */
+export interface LocalCaller {
+  call(method: string, params: object): Promise<unknown>;
 }
 
 /** The daemon API used by the executors (a fake in unit tests). */
@@ -44,34 +68,81 @@ export function isConnectError(err: unknown): err is IscsiError {
   return err instanceof IscsiError && CONNECT_CODES.has(err.code);
 }
 
-/** The control API on `socketPath`; `onConnectError` runs once if connecting fails. */
-export function daemonApi(socketPath: string, onConnectError: (err: IscsiError) => void): Api {
-  let client: Promise<ControlClient> | undefined;
+/**
+ * The control API on `socketPath`. `onConnectError` runs at most once, when a failed
+ * connection is first reported (`autostart` false: iscsiadm did not try to start iscsid).
+ * With `local`, LOCAL_METHODS fall back to it when the daemon is not running.
+ */
+export function daemonApi(
+  socketPath: string,
+  onConnectError: (err: IscsiError, autostart: boolean) => void,
+  local?: () => Promise<LocalCaller>,
+): Api {
+  let client: Promise<{ client: ControlClient; ready: Promise<unknown> }> | undefined;
   let open: ControlClient | undefined;
-  const connect = (): Promise<ControlClient> => {
-    client ??= ControlClient.connect(socketPath, { client: 'tsiscsiadm' }).then(
-      (c) => (open = c),
-      (err: unknown) => {
-        if (err instanceof IscsiError) onConnectError(err);
-        throw err;
-      },
-    );
+  let reported = false;
+  let localCaller: Promise<LocalCaller> | undefined;
+  const report = (err: unknown, opts: CallOpts): void => {
+    if (reported || !(err instanceof IscsiError)) return;
+    reported = true;
+    onConnectError(err, opts.noAutostart !== true);
+  };
+  // hello goes out with the first call (ControlClient.open): one round trip, not two.
+  const connect = (): Promise<{ client: ControlClient; ready: Promise<unknown> }> => {
+    client ??= ControlClient.open(socketPath, { client: 'tsiscsiadm' }).then((c) => {
+      open = c.client;
+      return c;
+    });
     return client;
+  };
+  /** Connected and greeted (for what needs the hello answer). */
+  const greeted = async (): Promise<ControlClient> => {
+    const c = await connect();
+    await c.ready;
+    return c.client;
+  };
+  const callVia = async (method: string, params: object, opts: CallOpts): Promise<unknown> => {
+    let c: { client: ControlClient; ready: Promise<unknown> };
+    try {
+      c = await connect();
+    } catch (err) {
+      if (local && LOCAL_METHODS.has(method) && err instanceof IscsiError && err.code === 'DAEMON_NOT_RUNNING') {
+        if (NOISY_LOCAL_METHODS.has(method)) report(err, opts);
+        localCaller ??= local();
+        return (await localCaller).call(method, params);
+      }
+      report(err, opts);
+      throw err;
+    }
+    const answer = c.client.call(method, params, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+    // A failed hello (version mismatch) explains the call's failure better than the call's own error.
+    const [, result] = await Promise.all([c.ready, answer]);
+    return result;
   };
   return {
     async call(method, params, opts = {}) {
-      const c = await connect();
-      return c.call(method, params as object, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+      return callVia(method, params as object, opts) as never;
     },
     async callAny(method, params, opts = {}) {
-      const c = await connect();
-      return c.call(method, params, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+      return callVia(method, params, opts);
     },
     async methods() {
-      return (await connect()).server.methods;
+      try {
+        return (await greeted()).server.methods;
+      } catch (err) {
+        report(err, {});
+        throw err;
+      }
     },
     async subscribe(events, onEvent) {
-      const sub = await (await connect()).subscribe(onEvent, { events });
+      let c: ControlClient;
+      try {
+        c = await greeted();
+      } catch (err) {
+        report(err, {});
+        throw err;
+      }
+      const sub = await c.subscribe(onEvent, { events });
       return () => sub.unsubscribe();
     },
     close() {

@@ -41,7 +41,10 @@ async function show(ctx: ExecContext, name: string): Promise<number> {
     ctx.io.doc(() => recordsJson(records));
     return 0;
   } catch (err) {
-    if (codeOf(err) === 'RECORD_NOT_FOUND') return failWith(ctx, 6, `Could not read iface info for ${name}.`);
+    // iscsiadm 2.1.8 prints idbm's own error line (unprefixed, with its source location), exit 6.
+    if (codeOf(err) === 'RECORD_NOT_FOUND') {
+      return fail(ctx, 6, { stdout: [], stderr: [`iSCSI ERROR: Failed to open ${ctx.dbRoot}/ifaces/${name} using read mode: 2 No such file or directory # idbm.c:_idbm_recs_read():834`] });
+    }
     throw err;
   }
 }

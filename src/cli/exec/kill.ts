@@ -12,7 +12,7 @@ import { fail } from './report.js';
 /** Stop the daemon; returns the exit status (always 0, like iscsiadm). */
 export async function execKill(ctx: ExecContext): Promise<number> {
   try {
-    await ctx.api.call('daemon.stop', {});
+    await ctx.api.call('daemon.stop', {}, { noAutostart: true });
     ctx.io.doc(() => actionJson('daemon.stop', [{ object: {}, ok: true, errno: 0, error: '' }], 0));
   } catch (err) {
     const errno = typeof (err as { errno?: unknown }).errno === 'number' ? (err as { errno: number }).errno : 9;

@@ -10,7 +10,7 @@ import * as msg from '../render/messages.js';
 import { renderNodeFlat, renderNodeTree } from '../render/node.js';
 import { renderRecords } from '../render/record.js';
 import { renderSessionStats } from '../render/stats.js';
-import { isConnectError } from './api.js';
+import { isConnectError, type Result } from './api.js';
 import type { ExecContext } from './context.js';
 import { createNodes } from './node-new.js';
 import { loginsJson, loginStarts, reportLogins, reportLogouts } from './outcomes.js';
@@ -18,7 +18,7 @@ import { withLoginProgress } from './progress.js';
 import { deleteNodes, updateNodes, type Selector } from './records.js';
 import { cliFailure, codeOf, fail, failWith, unexpected } from './report.js';
 import { reportRescan } from './session.js';
-import { ISCSIADM_VERSION, nodeView, recordView, statsView, type SessionInfo } from './views.js';
+import { ISCSIADM_VERSION, nodeView, recordView, statsView, type ListedSession, type RecordDump } from './views.js';
 
 /** The records a command names (absent fields match anything; `-p ''` matches any portal). */
 export function selectorOf(cmd: Pick<NodeCommand, 'targetName' | 'portal' | 'ifaces'>): Selector {
@@ -31,7 +31,7 @@ export function selectorOf(cmd: Pick<NodeCommand, 'targetName' | 'portal' | 'ifa
 }
 
 /** Whether a session's record matches a selector. */
-export function matches(s: SessionInfo, sel: Selector): boolean {
+export function matches(s: Pick<ListedSession, 'node' | 'persistentPortal'>, sel: Selector): boolean {
   const n = s.node;
   return (sel.target === undefined || sel.target === n.target)
     && (sel.address === undefined || sel.address === n.address || sel.address === s.persistentPortal.address)
@@ -61,21 +61,40 @@ async function show(ctx: ExecContext, cmd: NodeCommand): Promise<number> {
   }
 }
 
-/** A login call's connect failure: iscsiadm's summary after the daemon lines. */
-function loginUnreachable(ctx: ExecContext, err: unknown): number {
+type Listed = Result<'node.list'>['nodes'];
+
+/**
+ * A login call's connect failure, as iscsiadm 2.1.8 prints it without iscsid: the
+ * `Logging in to` line of every record (before the daemon lines), then per record
+ * `Could not login to [...]` + `initiator reported error (20 - ...)`, and the summary.
+ */
+function loginUnreachable(ctx: ExecContext, err: unknown, nodes: Listed): number {
   if (!isConnectError(err)) throw err;
-  return fail(ctx, err.errno, msg.loginSomeFailed());
+  const outcomes = nodes.map((n) => ({ node: n.node, sids: [], multiple: false, completedAfterMs: 0, error: { errno: err.errno, code: err.code, message: err.message } }));
+  return reportLogins(ctx, outcomes, err.errno);
 }
 
 async function login(ctx: ExecContext, sel: Selector): Promise<number> {
+  // The records first (from the DB even without the daemon): "No records found" needs no daemon.
+  let nodes: Listed = [];
   try {
-    const count = async (): Promise<number> => (await ctx.api.call('node.list', sel)).nodes.length;
-    const r = await withLoginProgress(ctx.api, ctx.progress, count, () => ctx.api.call('node.login', sel, { timeoutMs: 0 }));
+    nodes = (await ctx.api.call('node.list', sel)).nodes;
+    if (nodes.length === 0) return fail(ctx, 21, msg.noRecordsFound());
+    const r = await withLoginProgress(ctx.api, ctx.progress, async () => nodes.length, () => ctx.api.call('node.login', sel, { timeoutMs: 0 }));
     return reportLogins(ctx, r.results, r.firstErrno);
   } catch (err) {
     if (codeOf(err) === 'NO_RECORDS_FOUND') return fail(ctx, 21, msg.noRecordsFound());
-    return loginUnreachable(ctx, err);
+    return loginUnreachable(ctx, err, nodes);
   }
+}
+
+/** Records of startup mode `startup` (node.startup or node.conn[0].startup, reference §5.3), from their dumps. */
+async function startupRecords(ctx: ExecContext, startup: StartupFilter): Promise<Listed> {
+  const r = await ctx.api.call('node.show', {});
+  const has = (rec: RecordDump, key: string): boolean => rec.entries.some(([k, v]) => k === key && v === startup);
+  return r.records
+    .filter((x) => startup === 'all' || has(x.record, 'node.startup') || has(x.record, 'node.conn[0].startup'))
+    .map((x) => ({ node: x.node, startup: '', transport: '', source: { type: 'static' as const }, inUse: false }) as unknown as Listed[number]);
 }
 
 async function logout(ctx: ExecContext, sel: Selector | { startup: Exclude<StartupFilter, 'onboot'> }): Promise<number> {
@@ -91,10 +110,12 @@ async function logout(ctx: ExecContext, sel: Selector | { startup: Exclude<Start
 }
 
 async function loginAll(ctx: ExecContext, startup: StartupFilter, wait: boolean): Promise<number> {
+  let nodes: Listed;
   try {
-    const count = async (): Promise<number> =>
-      (await ctx.api.call('node.list', {})).nodes.filter((n) => startup === 'all' || n.startup === startup).length;
-    const r = await withLoginProgress(ctx.api, ctx.progress, count, () => ctx.api.call('node.loginAll', { startup, wait }, { timeoutMs: 0 }));
+    // The daemon decides which records match (node.startup or node.conn[0].startup); this
+    // list serves the progress count and the output when the daemon is not running.
+    nodes = (await ctx.api.call('node.list', {})).nodes.filter((n) => startup === 'all' || n.startup === startup);
+    const r = await withLoginProgress(ctx.api, ctx.progress, async () => nodes.length, () => ctx.api.call('node.loginAll', { startup, wait }, { timeoutMs: 0 }));
     if (wait) return reportLogins(ctx, r.results, r.firstErrno);
     // -W: the requests are queued; iscsiadm prints the "Logging in" lines and returns.
     const queued = r.nodes.map((node) => ({ node, sids: [], multiple: false, completedAfterMs: 0 }));
@@ -103,13 +124,22 @@ async function loginAll(ctx: ExecContext, startup: StartupFilter, wait: boolean)
     return 0;
   } catch (err) {
     if (codeOf(err) === 'NO_RECORDS_FOUND') return fail(ctx, 21, msg.noRecordsFound());
-    return loginUnreachable(ctx, err);
+    if (!isConnectError(err)) throw err;
+    // Without the daemon: the records the daemon would have chosen, from the DB.
+    let chosen: Listed = [];
+    try {
+      chosen = await startupRecords(ctx, startup);
+    } catch (e) {
+      if (codeOf(e) !== 'NO_RECORDS_FOUND') throw e;
+    }
+    if (chosen.length === 0) return fail(ctx, 21, msg.noRecordsFound());
+    return loginUnreachable(ctx, err, chosen);
   }
 }
 
 /** Live sessions of the matching records ("No session found." when none). */
-async function sessionsOf(ctx: ExecContext, sel: Selector): Promise<SessionInfo[]> {
-  const r = await ctx.api.call('session.list', {});
+async function sessionsOf(ctx: ExecContext, sel: Selector): Promise<ListedSession[]> {
+  const r = await ctx.api.call('session.list', { detail: 'flat' });
   return r.sessions.filter((s) => matches(s, sel));
 }
 

@@ -38,16 +38,32 @@ function item(object: Record<string, unknown>, e: ItemError | undefined): Action
   return { object, ok: false, errno: e.errno, error: msg.errText(e.errno), message: e.message };
 }
 
+/**
+ * Sessions a login outcome stands for: iscsiadm sends one request per missing session
+ * (nr_sessions > 1) and prints a `Logging in` line for each, then one result line each.
+ * The daemon reports the sessions that logged in and the first failure.
+ */
+function attempts(o: LoginOutcome): number {
+  return Math.max(1, o.sids.length + (o.error ? 1 : 0));
+}
+
+function repeat(r: Rendered, n: number): Rendered {
+  return concat(...Array.from({ length: n }, () => r));
+}
+
 /** The login lines before the waits (`Logging in to` / already present). */
 export function loginStarts(outcomes: readonly LoginOutcome[], forceMultiple = false): Rendered {
-  return concat(...outcomes.map((o) => (isExisting(o.error) ? alreadyPresent(o) : msg.loggingIn(loginTarget(o.node), forceMultiple || o.multiple))));
+  return concat(...outcomes.map((o) => (isExisting(o.error)
+    ? alreadyPresent(o)
+    : repeat(msg.loggingIn(loginTarget(o.node), forceMultiple || o.multiple), attempts(o)))));
 }
 
 /** The result lines after the waits. */
 export function loginEnds(outcomes: readonly LoginOutcome[]): Rendered {
   const lines = outcomes.map((o) => {
     if (isExisting(o.error)) return NOTHING;
-    return o.error ? msg.loginFailed(loginTarget(o.node), o.error.errno) : msg.loginSucceeded(loginTarget(o.node));
+    const ok = repeat(msg.loginSucceeded(loginTarget(o.node)), o.error ? o.sids.length : attempts(o));
+    return o.error ? concat(ok, msg.loginFailed(loginTarget(o.node), o.error.errno)) : ok;
   });
   return concat(...lines, outcomes.some((o) => o.error) ? msg.loginSomeFailed() : NOTHING);
 }

@@ -46,14 +46,17 @@ const ERRNO: Readonly<Record<string, number>> = {
 
 /**
  * What iscsiadm prints when it cannot reach iscsid: for a daemon that is not there, the
- * startup hint and `can not connect to iSCSI daemon (<errno>)!`; otherwise the second
- * line alone (the number is the connect(2) errno, e.g. 111 ECONNREFUSED, 13 EACCES).
+ * startup hint and `can not connect to iSCSI daemon (<errno>)!`; otherwise, or when
+ * iscsiadm did not try to start iscsid (`-k`, `autostart` false), the second line alone
+ * (the number is the connect(2) errno, e.g. 111 ECONNREFUSED, 13 EACCES).
  */
-export function connectFailure(err: IscsiError): Rendered {
+export function connectFailure(err: IscsiError, autostart = true): Rendered {
   const sys = typeof err.details.syscallCode === 'string' ? err.details.syscallCode : '';
-  const num = ERRNO[sys] ?? 0;
+  // iscsiadm's abstract socket has no file: nobody listening is always ECONNREFUSED (111).
+  // Our socket file is missing (ENOENT) when the daemon never ran: the same situation.
+  const num = err.code === 'DAEMON_NOT_RUNNING' ? ERRNO.ECONNREFUSED! : ERRNO[sys] ?? 0;
   const last = `can not connect to iSCSI daemon (${num})!`;
-  if (err.code !== 'DAEMON_NOT_RUNNING') return errorLine(last);
+  if (err.code !== 'DAEMON_NOT_RUNNING' || !autostart) return errorLine(last);
   return {
     stdout: [],
     stderr: [

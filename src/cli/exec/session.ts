@@ -17,14 +17,14 @@ import { reportLogins, reportLogouts } from './outcomes.js';
 import { deleteNodes, updateNodes, type Selector } from './records.js';
 import { cliFailure, codeOf, fail, unexpected } from './report.js';
 import {
-  ISCSIADM_VERSION, recordView, sessionRef, sessionView, statsView, versionsView, type SessionInfo,
+  ISCSIADM_VERSION, isFull, listedView, recordView, sessionRef, sessionView, statsView, versionsView, type ListedSession, type SessionInfo,
 } from './views.js';
 
 type Rescan = Result<'session.rescan'>;
 
 /** Print sessions at `level` (-1/0 flat, 1..3 tree). */
-function printSessions(ctx: ExecContext, sessions: readonly SessionInfo[], level: number, show: boolean, transportClass: string | null): number {
-  const views = sessions.map(sessionView);
+function printSessions(ctx: ExecContext, sessions: readonly ListedSession[], level: number, show: boolean, transportClass: string | null): number {
+  const views = sessions.map((s) => (isFull(s) ? sessionView(s) : listedView(s)));
   const versions = versionsView({ transportClass });
   if (level >= 1 && level <= 3) ctx.io.text(renderSessionTree(views, { level: level as 1 | 2 | 3, showSecrets: show, versions }));
   else ctx.io.text(renderSessionFlat(views));
@@ -32,9 +32,19 @@ function printSessions(ctx: ExecContext, sessions: readonly SessionInfo[], level
   return 0;
 }
 
+/**
+ * How much of each session a listing needs: `-P 0` and `-P 1` print a few fields, so
+ * only those cross the socket (a tenth of the full form); `--json` and `-P 2/3` want all.
+ */
+export function listDetail(cmd: Pick<SessionCommand, 'json' | 'printLevel' | 'deferredError'>): 'flat' | 'brief' | 'full' {
+  if (cmd.json || cmd.deferredError) return 'full';
+  return cmd.printLevel <= 0 ? 'flat' : cmd.printLevel === 1 ? 'brief' : 'full';
+}
+
 /** `-m session [-P n]` (and the deferred -P error after "sessions exist"). */
 async function list(ctx: ExecContext, cmd: SessionCommand): Promise<number> {
-  const r = await ctx.api.call('session.list', { showSecrets: cmd.show });
+  const detail = listDetail(cmd);
+  const r = await ctx.api.call('session.list', detail === 'full' ? { showSecrets: cmd.show } : { showSecrets: cmd.show, detail });
   if (r.sessions.length === 0) {
     ctx.io.doc(() => sessionsJson([], { versions: versionsView(r.versions) }));
     ctx.io.text(msg.noActiveSessions());
@@ -93,6 +103,21 @@ function selectorOf(s: SessionInfo): Selector {
   return { target: s.node.target, address: s.node.address, port: s.node.port, iface: s.node.iface };
 }
 
+/**
+ * `-r SID -o new`: one more session from that session's node record, whatever
+ * nr_sessions says (iscsiadm sets `session.multiple`): `Logging in to [...] (multiple)`.
+ */
+async function loginNew(ctx: ExecContext, sid: number): Promise<number> {
+  try {
+    const r = await ctx.api.call('session.loginNew', { sid }, { timeoutMs: 0 });
+    return reportLogins(ctx, r.results, r.firstErrno, true);
+  } catch (err) {
+    if (codeOf(err) === 'NO_RECORDS_FOUND') return fail(ctx, 21, msg.noRecordsFound());
+    if (codeOf(err) === 'SESSION_NOT_FOUND') return fail(ctx, 22, msg.sessionInfoNotFound(sid));
+    throw err;
+  }
+}
+
 /** Everything with `-r SID`. */
 async function withSid(ctx: ExecContext, cmd: SessionCommand, sid: number): Promise<number> {
   let info;
@@ -116,10 +141,7 @@ async function withSid(ctx: ExecContext, cmd: SessionCommand, sid: number): Prom
     case 'stats': return stats(ctx, sid);
     case 'rescan': return rescan(ctx, sid);
     case 'logout': return logout(ctx, sid);
-    case 'login-new': {
-      const r = await ctx.api.call('node.login', selectorOf(s), { timeoutMs: 0 });
-      return reportLogins(ctx, r.results, r.firstErrno, true);
-    }
+    case 'login-new': return loginNew(ctx, sid);
     case 'update': return updateNodes(ctx, selectorOf(s), cmd.params);
     case 'delete': return deleteNodes(ctx, selectorOf(s));
     case 'list': return printSessions(ctx, [s], cmd.printLevel, cmd.show, info.versions.transportClass);

@@ -13,8 +13,16 @@ import type { Result } from './api.js';
 /** The iscsiadm release whose output tsiscsiadm reproduces (`# BEGIN RECORD`, `-P 3` version line). */
 export const ISCSIADM_VERSION = '2.1.8';
 
-/** One session as the daemon reports it. */
-export type SessionInfo = Result<'session.list'>['sessions'][number];
+/** One session as the daemon reports it in full (`session.info`, `session.list` default). */
+export type SessionInfo = Result<'session.info'>['session'];
+/** One session of `session.list`: full, or the `-P 1` (`brief`) / `-P 0` (`flat`) subset. */
+export type ListedSession = Result<'session.list'>['sessions'][number];
+type BriefSession = Extract<ListedSession, { states: unknown }>;
+
+/** Whether a listed session carries every field (`detail: 'full'`). */
+export function isFull(s: ListedSession): s is SessionInfo {
+  return 'scsi' in s;
+}
 /** One record dump. */
 export type RecordDump = Result<'node.show'>['records'][number]['record'];
 /** A node record identity. */
@@ -88,6 +96,30 @@ export function sessionView(s: SessionInfo): SessionView {
       scannedAt: s.scsi.scannedAt, ...(s.scsi.scanError === undefined ? {} : { scanError: s.scsi.scanError }),
       effectiveTimeouts: { ...t },
     },
+  };
+}
+
+/** What a brief/flat session does not carry: never printed at -P 0/1 (and --json asks for full). */
+const NOT_LISTED = {
+  timeouts: { recovery: -1, targetReset: -1, lunReset: -1, abort: -1 },
+  chap: { username: '', password: '', usernameIn: '', passwordIn: '' },
+  negotiated: null,
+  scsi: { hostNumber: null, hostState: 'Unknown', luns: [] },
+} as const;
+
+/** A listed session for the `-P 0`/`-P 1` renderers, whatever its detail. */
+export function listedView(s: ListedSession): SessionView {
+  if (isFull(s)) return sessionView(s);
+  const brief = 'states' in s ? (s as BriefSession) : undefined;
+  return {
+    sid: s.sid, target: s.target, tpgt: s.tpgt, transport: s.transport, flash: s.flash,
+    persistentPortal: { ...s.persistentPortal },
+    currentPortal: { ...(brief?.currentPortal ?? s.persistentPortal) },
+    iface: brief ? { ...brief.iface } : { name: s.node.iface, transport: s.transport, initiatorName: '', ipAddress: '', hwAddress: '', netdev: '' },
+    states: brief ? { ...brief.states } : { connection: 'Unknown', session: 'Unknown', internal: 'Unknown' },
+    ...NOT_LISTED,
+    scsi: { ...NOT_LISTED.scsi, luns: [] },
+    extra: { node: s.node },
   };
 }
 

@@ -192,3 +192,29 @@ export const sessionVersions = z.object({
   /** tsiscsid version. */
   daemon: z.string(),
 });
+
+/**
+ * `session.list {detail: 'flat'}`: what `-m session` (`-P 0`) prints, plus the record
+ * key (node-mode filters match sessions by it). About a tenth of the full form: a flat
+ * listing of 10 000 sessions must not pay for `-P 3` (bench/RESULTS.md problem 3).
+ */
+export const sessionFlat = z.object({
+  sid,
+  target: iscsiName,
+  tpgt,
+  transport: z.string(),
+  flash: z.boolean(),
+  persistentPortal: portal,
+  node: nodeKey,
+});
+
+/** `session.list {detail: 'brief'}`: the flat fields plus the `-P 1` blocks. */
+export const sessionBrief = sessionFlat.extend({
+  currentPortal: portal,
+  iface: sessionIface,
+  states: sessionStates,
+});
+
+/** How much `session.list` reports per session. */
+export const sessionDetail = z.enum(['flat', 'brief', 'full']).optional()
+  .describe("'flat': -P 0 fields; 'brief': -P 1; 'full' (default): everything (-P 3 and --json)");

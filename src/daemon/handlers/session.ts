@@ -4,6 +4,7 @@
  */
 import { sessionInfoMethod } from '../../control/methods/session-info.js';
 import { sessionList } from '../../control/methods/session-list.js';
+import { sessionLoginNew } from '../../control/methods/session-login-new.js';
 import { sessionLogout } from '../../control/methods/session-logout.js';
 import { sessionRescan } from '../../control/methods/session-rescan.js';
 import { sessionStats } from '../../control/methods/session-stats.js';
@@ -13,10 +14,12 @@ import { IscsiError, ISCSI_ERR } from '../../shared/errors.js';
 import { VERSION } from '../../shared/version.js';
 import type { ManagedSession } from '../managed-session.js';
 import { firstErrnoOf, itemErrorOf } from '../outcomes.js';
+import { kernelStatsOf, transportClassOf, withKernelTpgt, withKernelView } from '../kernel-session-view.js';
 import { dumpRecord } from '../record-view.js';
 import { lunView, portalsOf, sessionInfoOf, statsOf } from '../session-view.js';
 import { bind, type HandlerContext } from './context.js';
-import { noMatchingSessions, patternOf } from './node.js';
+import { findOrFail, noMatchingSessions, patternOf } from './node.js';
+import { sessionBriefOf, sessionFlatOf } from './session-brief.js';
 
 /** No kernel transport class on a usertcp-only host. */
 const VERSIONS = { transportClass: null, daemon: VERSION };
@@ -30,23 +33,33 @@ export function sessionOrFail(ctx: HandlerContext, sid: number): ManagedSession 
 
 export function sessionMethods(ctx: HandlerContext): AnyMethod[] {
   return [
-    bind(sessionList, (p) => ({
-      sessions: ctx.sessions.list().map((ms) => sessionInfoOf(ms, p.showSecrets === true)),
-      versions: VERSIONS,
-    })),
+    bind(sessionList, async (p) => {
+      const all = ctx.sessions.list();
+      const show = p.showSecrets === true;
+      const sessions = p.detail === 'flat' ? all.map((ms) => withKernelTpgt(ms, sessionFlatOf(ms))) : p.detail === 'brief' ? all.map((ms) => withKernelTpgt(ms, sessionBriefOf(ms)))
+        : await Promise.all(all.map((ms) => withKernelView(ms, sessionInfoOf(ms, show))));
+      return { sessions, versions: { ...VERSIONS, transportClass: await transportClassOf(all) } };
+    }),
+    bind(sessionLoginNew, async (p) => {
+      const ms = sessionOrFail(ctx, p.sid);
+      // iscsiadm matches DB records by the session's target, persistent portal and iface.
+      const entries = await findOrFail(ctx, { target: ms.key.target, address: ms.key.address, port: ms.key.port, iface: ms.key.iface });
+      const results = await ctx.sessions.loginRecords(entries.map((e) => e.record), undefined, { extra: 1 });
+      return { results, firstErrno: firstErrnoOf(results) };
+    }),
     bind(sessionInfoMethod, async (p) => {
       const ms = sessionOrFail(ctx, p.sid);
       const entry = await ctx.store.getNode(ms.key);
       return {
-        session: sessionInfoOf(ms, p.showSecrets === true),
-        versions: VERSIONS,
+        session: await withKernelView(ms, sessionInfoOf(ms, p.showSecrets === true)),
+        versions: { ...VERSIONS, transportClass: await transportClassOf([ms]) },
         records: entry ? [{ node: entry.key, record: dumpRecord(NODE_TABLE, entry.record, p) }] : [],
         warnings: entry ? [...entry.warnings] : [],
       };
     }),
-    bind(sessionStats, (p) => {
+    bind(sessionStats, async (p) => {
       const targets = p.sid === undefined ? ctx.sessions.list() : [sessionOrFail(ctx, p.sid)];
-      return { stats: targets.map(statsOf) };
+      return { stats: await Promise.all(targets.map((ms) => kernelStatsOf(ms, statsOf(ms)))) };
     }),
     bind(sessionLogout, async (p) => {
       let targets: ManagedSession[];

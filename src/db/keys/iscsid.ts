@@ -11,6 +11,9 @@ export const ISCSID_KEYS = [
   { key: 'iscsid.startup', type: 'string', def: '' },
   { key: 'iscsid.safe_logout', type: 'string', def: 'No' },
   { key: 'iscsid.ipc_auth_uid', type: 'string', def: 'Yes' },
+  // tsiscsi extensions (daemon login/logout pool sizes; src/daemon/login-pool.ts).
+  { key: 'iscsid.login_concurrency', type: 'string', def: '' },
+  { key: 'iscsid.logout_concurrency', type: 'string', def: '' },
 ] as const satisfies readonly KeyDef[];
 
 /** iscsid.* key table. */

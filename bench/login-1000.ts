@@ -12,9 +12,14 @@
  * Goal (issue): ours <= 0.6 x libiscsi.
  *
  * tgtd runs one thread; its CPU time per variant is recorded to show when the target
- * (not the initiator) is the bottleneck.
+ * (not the initiator) is the bottleneck. With `--instances K` (default 2) the targets are
+ * split over K tgtd instances on K loopback ports, so the target side can use more than
+ * one core. Ours then discovers every instance (in parallel) and logs in across all of
+ * them with one concurrency limit; the peer does the same work the way a user of
+ * `iscsi-ls -s` would: one run per instance, one after the other (the goal's "sequential
+ * iscsi-ls -s"; summed wall time). Both runs at once are recorded for information.
  *
- *   node bench/out/bench/login-1000.js [--targets 1000] [--concurrency 32] [--rounds 3]
+ *   node bench/out/bench/login-1000.js [--targets 1000] [--instances 2] [--concurrency 32] [--rounds 3]
  */
 import { discoverSendTargets } from '../src/discovery/sendtargets.js';
 import { isidFromQualifier } from '../src/iscsi/isid.js';
@@ -38,15 +43,16 @@ import {
   run,
   series,
   TARGET_PREFIX,
-  withTgtd,
+  withTgtds,
   type Goal,
   type Series,
   type Summary,
   type Tgtd,
 } from './lib/common.js';
 
-const args = benchArgs({ targets: { type: 'string' }, concurrency: { type: 'string' } });
+const args = benchArgs({ targets: { type: 'string' }, concurrency: { type: 'string' }, instances: { type: 'string' } });
 const targets = intArg(args.targets, 1000, 1, 5000, 'targets');
+const instances = intArg(args.instances, 2, 1, 8, 'instances');
 const concurrency = intArg(args.concurrency, 32, 1, 256, 'concurrency');
 const rounds = intArg(args.rounds, 3, 1, 10, 'rounds');
 
@@ -63,15 +69,34 @@ async function showLuns(s: Session): Promise<void> {
   }
 }
 
-/** Discovery, then every target with `limit` sessions in flight. Returns wall ms and CPU of both sides. */
-async function ours(t: Tgtd, variant: Variant, limit: number): Promise<{ ms: number; cpuMs: number; tgtdCpuMs: number }> {
-  const tgtd0 = await cpuMsOfPid(t.pid);
+/** CPU ms used so far by all tgtd instances together. */
+async function tgtdCpuMs(ts: readonly Tgtd[]): Promise<number> {
+  let sum = 0;
+  for (const t of ts) sum += await cpuMsOfPid(t.pid);
+  return sum;
+}
+
+/** Targets of instance `j` (0-based): an even split of `targets`. */
+const share = (j: number): number => Math.floor(targets / instances) + (j < targets % instances ? 1 : 0);
+
+/**
+ * Discovery of every instance (in parallel), then every target with `limit` sessions in
+ * flight, taken round-robin across instances. Returns wall ms and CPU of both sides.
+ */
+async function ours(ts: readonly Tgtd[], variant: Variant, limit: number): Promise<{ ms: number; cpuMs: number; tgtdCpuMs: number }> {
+  const tgtd0 = await tgtdCpuMs(ts);
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  const found = await discoverSendTargets({ transport: userTcpTransport, portal: { host: t.host, port: t.port }, initiatorName: OUR_INITIATOR, isid: isidFromQualifier(0) });
-  if (found.targets.length !== targets) throw new Error(`discovered ${found.targets.length} targets, expected ${targets}`);
+  const lists = await Promise.all(
+    ts.map(async (t, j) => {
+      const found = await discoverSendTargets({ transport: userTcpTransport, portal: { host: t.host, port: t.port }, initiatorName: OUR_INITIATOR, isid: isidFromQualifier(0) });
+      if (found.targets.length !== share(j)) throw new Error(`discovered ${found.targets.length} targets on ${t.portal}, expected ${share(j)}`);
+      return found.targets;
+    }),
+  );
+  const all = lists.flatMap((l, j) => l.map((target, k) => ({ target, order: k * instances + j }))).sort((a, b) => a.order - b.order);
   await mapLimit(
-    found.targets.map((target, i) => ({ target, i })),
+    all.map(({ target }, i) => ({ target, i })),
     limit,
     async ({ target, i }) => {
       const p = target.portals[0]!;
@@ -83,7 +108,21 @@ async function ours(t: Tgtd, variant: Variant, limit: number): Promise<{ ms: num
   );
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, tgtdCpuMs: (await cpuMsOfPid(t.pid)) - tgtd0 };
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, tgtdCpuMs: (await tgtdCpuMs(ts)) - tgtd0 };
+}
+
+/** `iscsi-ls -s` against every instance: one after the other (summed), or all at once (wall). */
+async function peerRun(ts: readonly Tgtd[], parallel: boolean): Promise<{ ms: number; cpuMs: number; tgtdCpuMs: number }> {
+  const tgtd0 = await tgtdCpuMs(ts);
+  let ms = 0;
+  if (parallel) {
+    const start = performance.now();
+    await Promise.all(ts.map((t) => run('iscsi-ls', ['-s', `iscsi://${t.host}:${t.port}`])));
+    ms = performance.now() - start;
+  } else {
+    for (const t of ts) ms += (await hyperfine(['iscsi-ls', '-s', `iscsi://${t.host}:${t.port}`], 1))[0]!;
+  }
+  return { ms, cpuMs: NaN, tgtdCpuMs: (await tgtdCpuMs(ts)) - tgtd0 };
 }
 
 interface Acc {
@@ -95,35 +134,35 @@ const acc = (): Acc => ({ ms: [], cpuMs: [], tgtdCpuMs: [] });
 
 async function main(): Promise<void> {
   const machine = await machineInfo();
-  const res = await withTgtd({}, async (t) => {
+  const res = await withTgtds(instances, {}, async (ts) => {
     const setupStart = performance.now();
-    await t.addTargetsBulk(targets, `${TARGET_PREFIX}:login-`, { concurrency: 4 });
+    await Promise.all(ts.map((t, j) => t.addTargetsBulk(share(j), `${TARGET_PREFIX}:login-${j + 1}-`, { concurrency: 4 })));
     const setupMs = performance.now() - setupStart;
-    log(`created ${targets} targets in ${(setupMs / 1000).toFixed(1)} s`);
-    const url = `iscsi://${t.host}:${t.port}`;
+    log(`created ${targets} targets on ${instances} tgtd instance(s) in ${(setupMs / 1000).toFixed(1)} s`);
 
     // Correctness of the peer run: one "Target:" line per target and its LUN 0.
-    const check = await run('iscsi-ls', ['-s', url]);
-    const listed = check.stdout.split('\n').filter((l) => l.startsWith('Target:')).length;
-    if (listed !== targets) throw new Error(`iscsi-ls -s listed ${listed} targets, expected ${targets}`);
+    for (const [j, t] of ts.entries()) {
+      const check = await run('iscsi-ls', ['-s', `iscsi://${t.host}:${t.port}`]);
+      const listed = check.stdout.split('\n').filter((l) => l.startsWith('Target:')).length;
+      if (listed !== share(j)) throw new Error(`iscsi-ls -s listed ${listed} targets on ${t.portal}, expected ${share(j)}`);
+    }
     // First (cold JIT) pass of ours, untimed in the series, reported separately.
-    const cold = await ours(t, 'login-logout', concurrency);
+    const cold = await ours(ts, 'login-logout', concurrency);
     log(`ours cold pass: ${cold.ms.toFixed(0)} ms`);
 
-    const m = { loginLogout: acc(), lsluns: acc(), sequential: acc(), peer: acc() };
+    const m = { loginLogout: acc(), lsluns: acc(), sequential: acc(), peer: acc(), peerParallel: acc() };
     const push = (a: Acc, r: { ms: number; cpuMs: number; tgtdCpuMs: number }): void => {
       a.ms.push(r.ms);
       a.cpuMs.push(r.cpuMs);
       a.tgtdCpuMs.push(r.tgtdCpuMs);
     };
     for (let r = 0; r < rounds; r++) {
-      push(m.loginLogout, await ours(t, 'login-logout', concurrency));
-      push(m.lsluns, await ours(t, 'lsluns', concurrency));
-      push(m.sequential, await ours(t, 'login-logout', 1));
-      const tgtd0 = await cpuMsOfPid(t.pid);
-      const [peerMs] = await hyperfine(['iscsi-ls', '-s', url], 1);
-      push(m.peer, { ms: peerMs!, cpuMs: NaN, tgtdCpuMs: (await cpuMsOfPid(t.pid)) - tgtd0 });
-      log(`round ${r + 1}/${rounds}: login-logout ${m.loginLogout.ms.at(-1)!.toFixed(0)} ms, lsluns ${m.lsluns.ms.at(-1)!.toFixed(0)} ms, c=1 ${m.sequential.ms.at(-1)!.toFixed(0)} ms, iscsi-ls -s ${peerMs!.toFixed(0)} ms`);
+      push(m.loginLogout, await ours(ts, 'login-logout', concurrency));
+      push(m.lsluns, await ours(ts, 'lsluns', concurrency));
+      push(m.sequential, await ours(ts, 'login-logout', 1));
+      push(m.peer, await peerRun(ts, false));
+      if (instances > 1) push(m.peerParallel, await peerRun(ts, true));
+      log(`round ${r + 1}/${rounds}: login-logout ${m.loginLogout.ms.at(-1)!.toFixed(0)} ms, lsluns ${m.lsluns.ms.at(-1)!.toFixed(0)} ms, c=1 ${m.sequential.ms.at(-1)!.toFixed(0)} ms, iscsi-ls -s ${m.peer.ms.at(-1)!.toFixed(0)} ms${instances > 1 ? ` (all instances at once: ${m.peerParallel.ms.at(-1)!.toFixed(0)} ms)` : ''}`);
     }
     return { setupMs, coldMs: cold.ms, m };
   });
@@ -134,6 +173,7 @@ async function main(): Promise<void> {
     oursLsluns: series('ms', m.lsluns.ms),
     oursLoginLogoutSequential: series('ms', m.sequential.ms),
     iscsiLsS: series('ms', m.peer.ms),
+    ...(instances > 1 ? { iscsiLsSAllAtOnce: series('ms', m.peerParallel.ms) } : {}),
     oursLoginLogoutCpu: series('ms', m.loginLogout.cpuMs),
     oursLslunsCpu: series('ms', m.lsluns.cpuMs),
     tgtdCpuLoginLogout: series('ms', m.loginLogout.tgtdCpuMs),
@@ -150,14 +190,15 @@ async function main(): Promise<void> {
   const out: Summary = {
     bench: 'login-1000',
     machine,
-    params: { targets, concurrency, rounds },
+    params: { targets, instances, concurrency, rounds },
     setup: { createTargetsMs: round(res.setupMs), oursColdPassMs: round(res.coldMs) },
     series: s,
     goals,
     notes: [
       'every "ours" time includes one SendTargets discovery before the logins (iscsi-ls -s does one too)',
       'iscsi-ls -s: whole process, one target after the other, no Logout (it closes the socket); it sends TUR + REPORT LUNS + per LUN TUR + INQUIRY',
-      'tgtd is single-threaded: tgtd CPU / wall close to 100 % means the target is the bottleneck',
+      'tgtd is single-threaded: tgtd CPU / wall close to 100 % (per instance) means the target is the bottleneck; tgtd CPU is summed over instances',
+      `targets split over ${instances} tgtd instance(s) on separate loopback ports; iscsi-ls -s = one run per instance, one after the other, wall times summed${instances > 1 ? '; series.iscsiLsSAllAtOnce = all instances at once (information)' : ''}`,
     ],
     table: {
       header: ['bench', 'ours', 'libiscsi (iscsi-ls -s)', 'ours / libiscsi', 'tgtd busy (ours / libiscsi)', 'goal'],
@@ -165,6 +206,7 @@ async function main(): Promise<void> {
         [`login-${targets} login+logout c=${concurrency}`, cell(s.oursLoginLogout!, 0), cell(s.iscsiLsS!, 0), ratio(s.oursLoginLogout!).toFixed(2), `${tgtdBusy(m.loginLogout)} / ${tgtdBusy(m.peer)}`, `<= 0.6: ${goalCell(goals[0]!)}`],
         [`login-${targets} lsluns c=${concurrency}`, cell(s.oursLsluns!, 0), cell(s.iscsiLsS!, 0), ratio(s.oursLsluns!).toFixed(2), `${tgtdBusy(m.lsluns)} / ${tgtdBusy(m.peer)}`, `<= 0.6: ${goalCell(goals[1]!)}`],
         [`login-${targets} login+logout c=1`, cell(s.oursLoginLogoutSequential!, 0), cell(s.iscsiLsS!, 0), ratio(s.oursLoginLogoutSequential!).toFixed(2), `${tgtdBusy(m.sequential)} / ${tgtdBusy(m.peer)}`, 'info'],
+        ...(s.iscsiLsSAllAtOnce ? [[`login-${targets} login+logout c=${concurrency} vs iscsi-ls -s on all instances at once`, cell(s.oursLoginLogout!, 0), cell(s.iscsiLsSAllAtOnce, 0), (s.oursLoginLogout!.median / s.iscsiLsSAllAtOnce.median).toFixed(2), `${tgtdBusy(m.loginLogout)} / ${tgtdBusy(m.peerParallel)}`, 'info']] : []),
       ],
     },
   };

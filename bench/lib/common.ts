@@ -179,6 +179,16 @@ export async function withTgtd<T>(opts: TgtdStartOptions, fn: (t: Tgtd) => Promi
   }
 }
 
+/**
+ * `n` private tgtd instances (each on its own free loopback port, see withTgtd), all
+ * stopped by PID at the end. For benches that need a target side that scales with cores:
+ * one tgtd runs a single thread.
+ */
+export async function withTgtds<T>(n: number, opts: TgtdStartOptions, fn: (ts: Tgtd[]) => Promise<T>): Promise<T> {
+  const go = (started: Tgtd[]): Promise<T> => (started.length >= n ? fn(started) : withTgtd(opts, (t) => go([...started, t])));
+  return go([]);
+}
+
 /** tgtd's RSS in MiB (from /proc), or NaN. */
 export async function rssOfPid(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');

@@ -57,6 +57,11 @@ interface Builder {
   /** Whether the current record has seen any TargetAddress key (even a bad one). */
   sawAddress: boolean;
   warnings: SendTargetsWarning[];
+  /**
+   * TargetAddress values already parsed in this response (a portal, or the error text):
+   * most targets behind one portal share one address, so 1000 targets parse it once.
+   */
+  parsed: Map<string, DiscoveredPortal | string>;
 }
 
 function addPortal(t: DiscoveredTarget, p: DiscoveredPortal): void {
@@ -90,12 +95,26 @@ function onTargetAddress(b: Builder, value: string): void {
     return;
   }
   b.sawAddress = true;
+  let p = b.parsed.get(value);
+  if (p === undefined) {
+    p = parsePortal(value);
+    b.parsed.set(value, p);
+  }
+  if (typeof p === 'string') {
+    b.warnings.push({ code: 'BAD_TARGET_ADDRESS', message: `target ${b.current.name}: ${p}; address skipped` });
+    return;
+  }
+  // A fresh object per target: callers may keep or change one target's portals.
+  addPortal(b.current, { host: p.host, port: p.port, tpgt: p.tpgt });
+}
+
+/** A TargetAddress value as a portal, or the reason it is not one. */
+function parsePortal(value: string): DiscoveredPortal | string {
   try {
     const a = parseTargetAddress(value);
-    addPortal(b.current, { host: a.host, port: a.port, tpgt: a.tpgt ?? TPGT_UNKNOWN });
+    return { host: a.host, port: a.port, tpgt: a.tpgt ?? TPGT_UNKNOWN };
   } catch (err) {
-    const why = err instanceof IscsiError ? err.message : String(err);
-    b.warnings.push({ code: 'BAD_TARGET_ADDRESS', message: `target ${b.current.name}: ${why}; address skipped` });
+    return err instanceof IscsiError ? err.message : String(err);
   }
 }
 
@@ -115,7 +134,7 @@ export function parseSendTargets(
   pairs: readonly (readonly [string, string])[],
   discoveryPortal: { host: string; port: number },
 ): SendTargetsResult {
-  const b: Builder = { targets: new Map(), current: null, sawAddress: false, warnings: [] };
+  const b: Builder = { targets: new Map(), current: null, sawAddress: false, warnings: [], parsed: new Map() };
   for (const [key, value] of pairs) {
     if (key === 'TargetName') onTargetName(b, value, discoveryPortal);
     else if (key === 'TargetAddress') onTargetAddress(b, value);

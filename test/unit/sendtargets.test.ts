@@ -141,4 +141,19 @@ describe('parseSendTargets (RFC 7143 App. C)', () => {
       for (const t of r.targets) expect(t.portals.length).toBeGreaterThan(0);
     }
   });
+  it('I-05 I-22 a TargetAddress shared by many targets: each gets its own portal object, a bad one warns per target', () => {
+    const pairs: Pairs = [];
+    for (let i = 0; i < 3; i++) pairs.push(['TargetName', `iqn.2001-04.com.example:t${i}`], ['TargetAddress', '10.0.0.1:3260,1']);
+    for (let i = 0; i < 2; i++) pairs.push(['TargetName', `iqn.2001-04.com.example:bad${i}`], ['TargetAddress', '10.0.0.1:99999,1']);
+    const r = parseSendTargets(pairs, DISCOVERY);
+    expect(r.targets.map((t) => t.portals)).toEqual([0, 1, 2].map(() => [{ host: '10.0.0.1', port: 3260, tpgt: 1 }]));
+    r.targets[0]!.portals[0]!.port = 1;
+    expect(r.targets[1]!.portals[0]!.port).toBe(3260);
+    expect(r.warnings.map((w) => [w.code, w.message.split(':')[0]])).toEqual([
+      ['BAD_TARGET_ADDRESS', 'target iqn.2001-04.com.example'],
+      ['BAD_TARGET_ADDRESS', 'target iqn.2001-04.com.example'],
+    ]);
+    expect(r.warnings[0]!.message).toContain('bad0');
+    expect(r.warnings[1]!.message).toContain('bad1');
+  });
 });

@@ -72,6 +72,41 @@ export function decodeText(data: Buffer, where: string): TextPair[] {
   }
   let end = data.length - 1; // index of the final NUL
   while (end > 0 && data[end - 1] === 0) end--;
+  let text: string | undefined;
+  try {
+    text = utf8.decode(data.subarray(0, end + 1));
+  } catch {
+    text = undefined; // some item is not UTF-8: the per-item path names which
+  }
+  return text === undefined ? decodeItems(data, end, where) : decodeString(text, where);
+}
+
+/**
+ * Fast path: the whole LTDS decoded at once (one native call instead of one per item:
+ * a 1000-target SendTargets answer has 2000 items). A UTF-8 sequence never contains
+ * 0x00 or 0x3d, so the string splits exactly where the bytes do, and any key byte
+ * >= 0x80 gives a non-ASCII key that fails the key-name check as in the byte path.
+ */
+function decodeString(text: string, where: string): TextPair[] {
+  const pairs: TextPair[] = [];
+  const end = text.length - 1; // the final NUL
+  let start = 0;
+  while (start < end) {
+    const nul = text.indexOf('\0', start);
+    const eq = text.indexOf('=', start);
+    if (eq < 0 || eq > nul) throw textError(TEXT_ERR.MISSING_EQUALS, 'key=value item has no "="', `${where}[${pairs.length}]`);
+    const key = text.slice(start, eq);
+    if (!isValidKeyName(key)) {
+      throw textError(TEXT_ERR.BAD_KEY, `invalid key-name (${Buffer.byteLength(key)} bytes)`, `${where}[${pairs.length}]`);
+    }
+    pairs.push([key, text.slice(eq + 1, nul)]);
+    start = nul + 1;
+  }
+  return pairs;
+}
+
+/** Byte path, item by item (used when some value is not UTF-8, to name it). */
+function decodeItems(data: Buffer, end: number, where: string): TextPair[] {
   const pairs: TextPair[] = [];
   let start = 0;
   while (start < end) {

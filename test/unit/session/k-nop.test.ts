@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ISCSI_ERR } from '../../../src/shared/errors.js';
+import { KEEPALIVE_TICK_MS } from '../../../src/session/keepalive.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import type { NopOut } from '../../../src/iscsi/pdu/types.js';
 import { ffpState, nopIn } from '../../support/fake-target/index.js';
 import { lunBytes, nopIn as builtNopIn, nopOut } from '../../support/pdu-builder.js';
@@ -116,6 +118,23 @@ describe('K: NOP-Out / NOP-In', () => {
     expect(new Set(sentNops.map((n) => n.itt)).size).toBe(3);
     expect(s.state).toBe('logged-in');
     expect(s.stats!.timeout_err).toBe(0);
+  });
+
+  it('K-04 keepalives run on the shared scheduler tick: a deadline off the tick grid is served at most one tick late', async () => {
+    const fx = await h.target({ blackHole: (pdu) => pdu.kind === 'nop-out' });
+    const clock = new FakeClock(1_234); // login at 1234: ping due at 6234, timeout 5 s after the ping
+    const { s } = await h.open(fx, { clock, noopOutIntervalMs: 5_000, noopOutTimeoutMs: 5_000 });
+    const failed = nextConnectionError(s);
+    clock.advance(5_000);
+    await sleep(20);
+    expect(sent(fx.target, 'nop-out')).toHaveLength(0);
+    clock.advance(KEEPALIVE_TICK_MS - 1); // 6333: past the 6300 tick
+    await nth(fx.target, 'nop-out');
+    expect(clock.now() - 1_234).toBeLessThan(5_000 + KEEPALIVE_TICK_MS);
+    clock.advance(11_299 - clock.now()); // the ping went out at 6300: timeout due 11300
+    expect(s.state).toBe('logged-in');
+    clock.advance(1);
+    expect(await failed).toMatchObject({ code: 'NOP_OUT_TIMEOUT' });
   });
 
   it('K-04 noop_out_interval 0 disables keepalives', async () => {

@@ -104,6 +104,79 @@ describe('decodeText', () => {
   });
 });
 
+/**
+ * Reference decoder written for the test from §6.1, item by item on bytes (the way
+ * decodeText worked before its whole-text fast path): the outcome to match exactly.
+ */
+function referenceDecode(data: Buffer, where: string): { pairs: [string, string][] } | { code: string; where: string } {
+  if (data.length === 0) return { pairs: [] };
+  if (data[data.length - 1] !== 0) return { code: TEXT_ERR.NOT_TERMINATED, where };
+  let end = data.length - 1;
+  while (end > 0 && data[end - 1] === 0) end--;
+  const pairs: [string, string][] = [];
+  const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  for (let start = 0; start < end; ) {
+    const nul = data.indexOf(0, start);
+    const item = data.subarray(start, nul);
+    const at = `${where}[${pairs.length}]`;
+    const eq = item.indexOf(0x3d);
+    if (eq < 0) return { code: TEXT_ERR.MISSING_EQUALS, where: at };
+    const key = item.subarray(0, eq).toString('latin1');
+    if (key.length === 0 || key.length > 63 || !/^(?:X#)?[A-Za-z0-9.+@_-]+$/.test(key)) return { code: TEXT_ERR.BAD_KEY, where: at };
+    try {
+      pairs.push([key, strict.decode(item.subarray(eq + 1))]);
+    } catch {
+      return { code: TEXT_ERR.BAD_UTF8, where: `${at}.${key}` };
+    }
+    start = nul + 1;
+  }
+  return { pairs };
+}
+
+function actualDecode(data: Buffer, where: string): { pairs: [string, string][] } | { code: string; where: string } {
+  try {
+    return { pairs: decodeText(data, where).map(([k, v]) => [k, v]) };
+  } catch (err) {
+    const e = err as ProtocolError;
+    return { code: e.code, where: String(e.details['where']) };
+  }
+}
+
+describe('decodeText: whole-text fast path (SendTargets of 1000 targets)', () => {
+  it('decodes a 2000-item SendTargets answer like the item-by-item reference', () => {
+    let text = '';
+    for (let i = 1; i <= 1000; i++) text += `TargetName=iqn.2024-01.org.example:t-${i}\0TargetAddress=127.0.0.1:3260,1\0`;
+    const data = Buffer.from(text, 'utf8');
+    const pairs = decodeText(data, 'TextResponse.data');
+    expect(pairs).toHaveLength(2000);
+    expect(pairs[1998]).toEqual(['TargetName', 'iqn.2024-01.org.example:t-1000']);
+    expect(actualDecode(data, 'w')).toEqual(referenceDecode(data, 'w'));
+  });
+
+  it('a non-ASCII key is BAD_KEY and names its item, valid UTF-8 or not', () => {
+    const utf8Key = Buffer.concat([wire('A=1\0Zo'), Buffer.from([0xc3, 0xab]), wire('=1\0')]);
+    expect(actualDecode(utf8Key, 'w')).toEqual({ code: TEXT_ERR.BAD_KEY, where: 'w[1]' });
+    const badKey = Buffer.concat([wire('A=1\0B=2\0Z'), Buffer.from([0xff]), wire('=1\0')]);
+    expect(actualDecode(badKey, 'w')).toEqual({ code: TEXT_ERR.BAD_KEY, where: 'w[2]' });
+  });
+
+  it('agrees with the reference on 20 000 random texts: pairs, or the same error at the same place', () => {
+    let seed = 11;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const alphabet = [0x00, 0x00, 0x3d, 0x3d, 0x41, 0x61, 0x30, 0x2d, 0x20, 0x80, 0xab, 0xc3, 0xe2, 0xff, 0x23, 0x58];
+    for (let i = 0; i < 20_000; i++) {
+      const len = rand() % 48;
+      const bytes = Buffer.alloc(len);
+      for (let j = 0; j < len; j++) bytes[j] = alphabet[rand() % alphabet.length]!;
+      if (len > 0 && rand() % 2 === 0) bytes[len - 1] = 0;
+      expect(actualDecode(bytes, 'f'), bytes.toString('hex')).toEqual(referenceDecode(bytes, 'f'));
+    }
+  });
+});
+
 describe('TextAssembler', () => {
   const whole = 'TargetAlias=x\0TargetPortalGroupTag=1\0';
 

@@ -35,6 +35,11 @@ const RECOVERY_OF: Readonly<Record<SessionPhase, { state: Phase; step: Step; io:
   closed: { state: 'FREE', step: 'none', io: 'fail' },
 };
 
+/** The supervisor's recovery state of a phase, for `session.list` (a queued login counts as IN_LOGIN). */
+export function recoveryStateOf(phase: SessionPhase): Phase {
+  return RECOVERY_OF[phase]?.state ?? 'IN_LOGIN';
+}
+
 /** What changed the phase (the `trigger` field; the supervisor's machine event names). */
 export type KernelTrigger = 'start' | 'login-ok' | 'login-failed' | 'connection-lost' | 'delay-elapsed' | 'logout' | 'logout-done' | 'terminate' | 'target-gone';
 

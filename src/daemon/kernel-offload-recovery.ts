@@ -1,6 +1,7 @@
 /**
- * The re-login loop of an offload session after ISCSI_KEVENT_CONN_ERROR (iscsid's
- * session_conn_reopen for netlink-ep transports, OffloadSession.reconnect): wait
+ * The re-login loop of a kernel-path session after ISCSI_KEVENT_CONN_ERROR (iscsid's
+ * session_conn_reopen; offload: OffloadSession.reconnect, iscsi_tcp: a new socket bound
+ * to the same connection, kernel-managed-session.ts): wait
  * DefaultTime2Wait (first attempt, src/recovery/policy.ts reopenDelayMs) or open-iscsi's
  * 3 s reopen delay, reconnect, until it works, the session stops reopening (logout), or
  * node.session.reopen_max attempts were made (0 = forever).

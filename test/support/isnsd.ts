@@ -21,18 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable } from './tgtd.js';
 import { freePort, sleep, tryConnect } from './net.js';
-
-const live = new Map<number, string>();
-process.on('exit', () => {
-  for (const [pid, dir] of live) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+import { forget, track } from './spawned.js';
 
 export class Isnsd {
   private constructor(
@@ -87,8 +76,7 @@ export class Isnsd {
     if (child.pid === undefined) throw new Error(`could not spawn ${bin}`);
     child.on('error', () => {});
     child.unref();
-    live.set(child.pid, dir);
-    child.once('exit', () => live.delete(child.pid!));
+    track(child, child.pid, dir);
     const d = new Isnsd(child, child.pid, host, port, dir);
     for (let i = 0; i < 100; i++) {
       if (await tryConnect(host, port)) return d;
@@ -123,7 +111,7 @@ export class Isnsd {
       await exited;
       clearTimeout(t);
     }
-    live.delete(this.pid);
+    forget(this.pid);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

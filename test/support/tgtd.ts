@@ -18,11 +18,12 @@
  * it if the test process dies without calling `stop()`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, openSync, closeSync, rmSync } from 'node:fs';
+import { accessSync, constants, openSync, closeSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { canBind, freePort, sleep, tryConnect } from './net.js';
+import { forget, track } from './spawned.js';
 
 /** Error from the harness; `code` is stable, the message names the command/state. */
 export class TgtdError extends Error {
@@ -76,19 +77,6 @@ const SBIN_FALLBACK = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
 const BIND_FAILED = 'failed to create/bind to portal';
 const START_TIMEOUT_MS = 10_000;
 const START_ATTEMPTS = 5;
-
-/** PIDs of running instances (killed on process exit as a last resort). */
-const live = new Map<number, string>();
-process.on('exit', () => {
-  for (const [pid, dir] of live) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
 
 /** Absolute path of an executable on PATH (or in /usr/sbin, /sbin), else undefined. */
 export function findExecutable(name: string): string | undefined {
@@ -250,8 +238,7 @@ export class Tgtd {
     if (pid === undefined) throw new TgtdError('TGTD_START_FAILED', `could not spawn ${b.tgtd}`);
     child.unref();
     child.on('error', () => {});
-    live.set(pid, dir);
-    child.once('exit', () => live.delete(pid));
+    track(child, pid, dir); // killed on process exit as a last resort
     const t = new Tgtd(b, child, pid, host, port, dir, socketPath);
     t.startWatchdog();
     try {
@@ -433,7 +420,7 @@ export class Tgtd {
         if (!(await this.waitExit(5000))) throw new TgtdError('TGTD_STOP_FAILED', `tgtd pid ${this.pid} survived SIGKILL`);
       }
     }
-    live.delete(this.pid);
+    forget(this.pid);
     if (this.watchdog?.pid !== undefined && this.watchdog.exitCode === null) {
       try {
         process.kill(this.watchdog.pid, 'SIGKILL');

@@ -5,26 +5,22 @@
  * firmware and iSNS discovery (discovery-isns.ts).
  */
 import type { DiscoveryCommand, DiscoveryDbCommand, Portal } from '../argv/types.js';
-import { actionJson, jsonDocument, recordsJson } from '../render/json.js';
+import { actionJson, recordsJson } from '../render/json.js';
 import * as msg from '../render/messages.js';
-import { renderDiscoveredFlat, renderDiscoveredTree } from '../render/discovery.js';
 import { renderRecords } from '../render/record.js';
 import { concat } from '../render/text.js';
-import { isConnectError, type Result } from './api.js';
+import { isConnectError } from './api.js';
 import type { ExecContext } from './context.js';
+import { discoveryParams, ifaceMissing, printDiscovered } from './discovered.js';
 import { isnsDiscovery } from './discovery-isns.js';
 import { listDiscovery } from './discovery-list.js';
 import { firmwareDiscovery } from './firmware.js';
-import { loginEnds, loginItems, loginStarts } from './outcomes.js';
 import { withLoginProgress } from './progress.js';
 import { keyError } from './records.js';
-import { cliFailure, codeOf, detailOf, fail, failWith, unexpected } from './report.js';
-import { ISCSIADM_VERSION, nodeView, patchOf, recordView } from './views.js';
+import { cliFailure, codeOf, fail, failWith, unexpected } from './report.js';
+import { ISCSIADM_VERSION, patchOf, recordView } from './views.js';
 
 type Command = DiscoveryCommand | DiscoveryDbCommand;
-type SendTargets = Result<'discovery.sendtargets'>;
-const DISCOVERY_OPS = ['new', 'update', 'delete', 'nonpersistent'] as const;
-type DiscoveryOp = (typeof DISCOVERY_OPS)[number];
 
 /** `Discovery record [a,p] not found!` (discovery mode, exit 7) or `... not found.` (discoverydb, exit 6). */
 function recordMissing(ctx: ExecContext, cmd: Command, p: Portal): number {
@@ -47,23 +43,10 @@ async function needRecord(ctx: ExecContext, cmd: Command, p: Portal): Promise<nu
   }
 }
 
-function printResults(ctx: ExecContext, cmd: Command, r: SendTargets): number {
-  const extra = [...r.ifaceErrors.map((e) => e.error.message), ...r.failed.map((f) => f.error.message)];
-  ctx.io.text(concat(...extra.map((m) => msg.error(m))));
-  const nodes = r.portals.map(nodeView);
-  ctx.io.text(cmd.printLevel === 1 ? renderDiscoveredTree(nodes) : renderDiscoveredFlat(nodes));
-  if (r.logins) ctx.io.text(concat(loginStarts(r.logins), loginEnds(r.logins)));
-  ctx.io.doc(() => jsonDocument('discovery.results', { nodes, ...(r.logins ? { logins: loginItems(r.logins) } : {}), errno: r.firstErrno }));
-  return r.firstErrno;
-}
-
 function discoveryFailed(ctx: ExecContext, err: unknown): number {
   if (isConnectError(err)) return fail(ctx, err.errno, msg.sendTargetsFailed(err.errno));
   if (codeOf(err) === 'NO_PORTALS_FOUND') return fail(ctx, 21, msg.noPortalsFound());
-  if (codeOf(err) === 'IFACE_NOT_FOUND') {
-    const name = detailOf(err, 'iface');
-    return failWith(ctx, 21, `Could not read iface info for ${name}. Make sure an iface config with the file name and iface.iscsi_ifacename ${name} is in ${ctx.dbRoot}/ifaces.`);
-  }
+  if (codeOf(err) === 'IFACE_NOT_FOUND') return ifaceMissing(ctx, err);
   if (!(err instanceof Error) || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
   const errno = (err as Error & { errno: number }).errno;
   return fail(ctx, errno, concat(msg.error(err.message), msg.sendTargetsFailed(errno)));
@@ -71,19 +54,13 @@ function discoveryFailed(ctx: ExecContext, err: unknown): number {
 
 /** SendTargets discovery at `p` (with `-l`: then log in to what was found). */
 async function sendTargets(ctx: ExecContext, cmd: Command, p: Portal): Promise<number> {
-  const ops = cmd.ops.filter((o): o is DiscoveryOp => (DISCOVERY_OPS as readonly string[]).includes(o));
-  const params = {
-    address: p.address, port: p.port,
-    ...(cmd.ifaces.length > 0 ? { ifaces: [...cmd.ifaces] } : {}),
-    ...(ops.length > 0 ? { ops } : {}),
-    ...(cmd.login ? { login: true } : {}),
-  };
+  const params = discoveryParams(cmd, p);
   const progress = cmd.login ? ctx.progress : undefined;
   try {
     // The number of logins is known only once discovery answered; count the records it will use.
     const count = async (): Promise<number> => (await ctx.api.call('node.list', { address: p.address, port: p.port })).nodes.length;
     const r = await withLoginProgress(ctx.api, progress, count, () => ctx.api.call('discovery.sendtargets', params, { timeoutMs: 0 }));
-    return printResults(ctx, cmd, r);
+    return printDiscovered(ctx, cmd, r);
   } catch (err) {
     return discoveryFailed(ctx, err);
   }

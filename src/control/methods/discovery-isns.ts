@@ -11,43 +11,17 @@
  * text) and, for an unreachable server, `notes` (the lines libisns prints).
  */
 import { z } from 'zod';
-import { discoveryOp } from './discovery-sendtargets.js';
-import { loginOutcome } from './outcome-schemas.js';
+import { serverDiscoveryParams, serverDiscoveryResult } from './discovery-schemas.js';
 import { methodSpec } from './spec.js';
-import { dbWarning, firstErrno, ifaceName, itemError, nodeKey, portalAddress, tcpPort } from './schemas.js';
 
 export const discoveryIsns = methodSpec({
   name: 'discovery.isns',
   description: 'iSNS discovery at a server; creates/updates node records by ops; optionally logs in.',
+  /** `port` defaults to 3205. */
   params: z.strictObject({
-    address: portalAddress,
-    /** Default 3205. */
-    port: tcpPort.optional(),
-    /** `-I`: discover through these ifaces only (default: every tcp iface, else `default`). */
-    ifaces: z.array(ifaceName).min(1).max(64).optional(),
-    /** `-o`; none = new + update + delete. */
-    ops: z.array(discoveryOp).max(4).optional(),
-    /** `-l`: log in to every returned portal. */
-    login: z.boolean().optional(),
+    ...serverDiscoveryParams,
     /** discoverydb mode: create the isns_config record when it is missing. */
     record: z.boolean().optional(),
   }),
-  result: z.object({
-    source: z.object({ type: z.literal('isns'), address: portalAddress, port: tcpPort }),
-    recordCreated: z.boolean(),
-    ifaces: z.array(ifaceName),
-    /** One line of `-P 0` output per entry, in discovery order. */
-    portals: z.array(nodeKey),
-    created: z.array(nodeKey),
-    updated: z.array(nodeKey),
-    unchanged: z.array(nodeKey),
-    skipped: z.array(nodeKey),
-    deleted: z.array(nodeKey),
-    kept: z.array(nodeKey),
-    failed: z.array(z.object({ node: nodeKey, error: itemError })),
-    ifaceErrors: z.array(z.object({ iface: ifaceName, error: itemError })),
-    logins: z.array(loginOutcome).optional(),
-    firstErrno,
-    warnings: z.array(dbWarning),
-  }),
+  result: serverDiscoveryResult('isns'),
 });

@@ -15,9 +15,9 @@
  * `password*` keys from everything the daemon logs or echoes).
  */
 import { z } from 'zod';
-import { discoveryOp } from './discovery-sendtargets.js';
+import { discoveryOps, firmwareDiscoveryResult } from './discovery-schemas.js';
 import { loginOutcome } from './outcome-schemas.js';
-import { dbWarning, firstErrno, iscsiName, itemError, nodeKey, portalAddress, tcpPort } from './schemas.js';
+import { firstErrno, iscsiName, portalAddress, tcpPort } from './schemas.js';
 import { methodSpec } from './spec.js';
 
 const credential = z.string().max(255);
@@ -49,22 +49,9 @@ export const discoveryFirmware = methodSpec({
   description: 'Create/update node records for firmware (iBFT) targets; optionally log in.',
   params: z.strictObject({
     targets,
-    /** `-o`; none = new + update + delete. */
-    ops: z.array(discoveryOp).max(4).optional(),
+    ops: discoveryOps,
     login: z.boolean().optional(),
   }),
-  result: z.object({
-    /** One `-P 0` line per entry, firmware order. */
-    portals: z.array(nodeKey),
-    created: z.array(nodeKey),
-    updated: z.array(nodeKey),
-    unchanged: z.array(nodeKey),
-    skipped: z.array(nodeKey),
-    deleted: z.array(nodeKey),
-    kept: z.array(nodeKey),
-    failed: z.array(z.object({ node: nodeKey, error: itemError })),
-    logins: z.array(loginOutcome).optional(),
-    firstErrno,
-    warnings: z.array(dbWarning),
-  }),
+  /** `portals`: one `-P 0` line per entry, firmware order. */
+  result: firmwareDiscoveryResult,
 });

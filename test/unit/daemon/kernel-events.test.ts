@@ -12,23 +12,21 @@
  * - logout: IN_LOGOUT then FREE;
  * - onlineOfflineDevices: only offline devices are written; a write failure is logged.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { sessionStateEvent } from '../../../src/control/methods/events.js';
 import { onlineOfflineDevices } from '../../../src/daemon/kernel-events.js';
 import type { KernelPathOptions } from '../../../src/daemon/kernel-path.js';
 import { SysfsReader } from '../../../src/transport/kernel/sysfs.js';
-import { FakeKernel, type FakeChannel } from '../../support/fake-kernel/index.js';
+import type { FakeChannel, FakeKernel } from '../../support/fake-kernel/index.js';
 import { T } from '../../support/fake-kernel/types.js';
 import { FakeTarget, standardTarget } from '../../support/fake-target/index.js';
-import { loginResponse, logoutResponse, textData } from '../../support/pdu-builder.js';
 import { captureLogger, invalidEvents, startDaemon, TEST_CONF, type LogLine, type TestDaemon } from './helpers.js';
+import { channelKernelOpts, loginNode, playTarget, readTree, TCP_ANSWERS, tcpKernelEnv, tearDown, until, writeTree } from './kernel-fixture.js';
 
 const TARGET = 'iqn.2026-11.test.tsiscsi:kevents';
-const HANDLE = 0xffffffffc0a01000n;
 
 let root: string;
 let k: FakeKernel;
@@ -36,72 +34,19 @@ let ch: FakeChannel;
 let d: TestDaemon | undefined;
 let target: FakeTarget | undefined;
 
-function tree(files: Record<string, string>): void {
-  for (const [p, v] of Object.entries(files)) {
-    if (p.endsWith('/')) mkdirSync(join(root, p), { recursive: true });
-    else {
-      mkdirSync(dirname(join(root, p)), { recursive: true });
-      writeFileSync(join(root, p), v);
-    }
-  }
-}
-const read = (p: string): string => readFileSync(join(root, p), 'utf8');
-
-function kernelOpts(): KernelPathOptions {
-  return { root, availability: () => ({ available: true }), openChannel: () => ({ channel: ch, pid: ch.pid }), requestTimeoutMs: 2000 };
-}
-
-const until = async (pred: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
-/** The fake kernel plays the target for PDUs sent through SEND_PDU (re-login and logout). */
-function playTarget(): void {
-  k.onSendPdu = ({ sid, cid, header, data }) => {
-    const opcode = (header[0] ?? 0) & 0x3f;
-    const itt = header.readUInt32BE(16);
-    if (opcode === 0x03) {
-      const req = new Map(data.toString('latin1').split('\0').filter(Boolean).map((p) => p.split('=') as [string, string]));
-      const answer: Array<[string, string]> = [];
-      for (const [key, v] of req) {
-        if (['InitiatorName', 'InitiatorAlias', 'TargetName', 'SessionType'].includes(key)) continue;
-        answer.push([key, key === 'MaxRecvDataSegmentLength' ? '65536' : v.split(',')[0]!]);
-      }
-      if (req.has('InitiatorName')) answer.push(['TargetPortalGroupTag', '1']);
-      const transit = ((header[1] ?? 0) & 0x80) !== 0;
-      const nsg = (header[1] ?? 0) & 3;
-      const r = loginResponse({
-        transit, cont: false, csg: ((header[1] ?? 0) >> 2) & 3, nsg, versionMax: 0, versionActive: 0, isid: header.subarray(8, 14), tsih: transit && nsg === 3 ? 0x99 : 0,
-        itt, statusClass: 0, statusDetail: 0, statSN: 500, expCmdSN: 42, maxCmdSN: 50, data: textData(answer),
-      });
-      k.recvPdu(sid, cid, r.bhs, r.data);
-    } else if (opcode === 0x06) {
-      const r = logoutResponse({ response: 0, itt, time2Wait: 0, time2Retain: 0, statSN: 600, expCmdSN: 43, maxCmdSN: 50 });
-      k.recvPdu(sid, cid, r.bhs);
-    }
-  };
-}
+const tree = (files: Record<string, string>): void => writeTree(root, files);
+const read = (p: string): string => readTree(root, p);
+const kernelOpts = (): KernelPathOptions => channelKernelOpts(root, ch);
 
 beforeEach(() => {
-  root = mkdtempSync('/tmp/tsi-kev-');
-  k = new FakeKernel({ firstSid: 5, firstHostNo: 2 });
-  ch = k.open({ pid: 4711 });
-  tree({
-    'sys/class/iscsi_transport/tcp/handle': `${HANDLE}\n`, 'sys/class/iscsi_transport/tcp/caps': '0x39\n',
-    'sys/class/scsi_host/host2/state': 'running\n', 'sys/class/scsi_host/host2/proc_name': 'iscsi_tcp\n', 'sys/class/scsi_host/host2/scan': '',
-  });
+  ({ root, k, ch } = tcpKernelEnv('/tmp/tsi-kev-', { 'sys/class/scsi_host/host2/scan': '' }));
 });
 
 afterEach(async () => {
-  await d?.stop();
+  const [dd, tt] = [d, target];
   d = undefined;
-  await target?.stop();
   target = undefined;
-  rmSync(root, { recursive: true, force: true });
+  await tearDown(dd, tt, root);
 });
 
 type StateEvent = z.infer<typeof sessionStateEvent>;
@@ -112,10 +57,7 @@ const states = (from = 0): Array<Pick<StateEvent, 'from' | 'to' | 'trigger' | 'i
 async function loginOne(conf = ''): Promise<number> {
   target = await FakeTarget.start(standardTarget({ targets: [{ name: TARGET, luns: [{ lun: 1 }] }] }));
   d = await startDaemon({ conf: `${TEST_CONF}\n${conf}`, deps: { kernel: kernelOpts() } });
-  await d.call('node.new', { target: TARGET, address: '127.0.0.1', port: target.port, tpgt: 1 });
-  const login = await d.call<{ firstErrno: number; results: Array<{ sids: number[] }> }>('node.login', { target: TARGET });
-  expect(login.firstErrno).toBe(0);
-  return login.results[0]!.sids[0]!;
+  return loginNode(d, TARGET, target.port);
 }
 
 describe('session.state / login.failed for kernel iscsi_tcp sessions', () => {
@@ -126,9 +68,9 @@ describe('session.state / login.failed for kernel iscsi_tcp sessions', () => {
       { from: 'IN_LOGIN', to: 'LOGGED_IN', trigger: 'login-ok', io: 'pass', connection: 'LOGGED IN' },
     ]);
     const n = d!.events.length;
-    playTarget();
+    playTarget(k, TCP_ANSWERS);
     await d!.call('session.logout', { sid });
-    await until(() => states(n).length >= 2);
+    await until(() => states(n).length >= 2, 15_000);
     expect(states(n)).toEqual([
       { from: 'LOGGED_IN', to: 'IN_LOGOUT', trigger: 'logout', io: 'fail', connection: 'IN LOGOUT' },
       { from: 'IN_LOGOUT', to: 'FREE', trigger: 'logout-done', io: 'fail', connection: 'FREE' },
@@ -149,12 +91,12 @@ describe('session.state / login.failed for kernel iscsi_tcp sessions', () => {
       'sys/class/scsi_device/2:0:0:1/device/state': 'offline\n', 'sys/class/scsi_device/2:0:0:2/device/state': 'running\n',
       'sys/class/scsi_host/host2/scan': '',
     });
-    playTarget();
+    playTarget(k, TCP_ANSWERS);
     k.failNext(T.BIND_CONN, 22, 1); // the first re-login fails in the kernel (-EINVAL)
     const n = d!.events.length;
     k.connError(sid, 0, 1011);
     await d!.waitEvent((e) => e.type === 'session.recovered', 20_000);
-    await until(() => read('sys/class/scsi_host/host2/scan') !== '');
+    await until(() => read('sys/class/scsi_host/host2/scan') !== '', 15_000);
     expect(states(n)).toEqual([
       { from: 'LOGGED_IN', to: 'REOPEN', trigger: 'connection-lost', io: 'hold', connection: 'TRANSPORT WAIT', cause: 'KERNEL_CONN_ERROR' },
       { from: 'REOPEN', to: 'LOGGED_IN', trigger: 'login-ok', io: 'pass', connection: 'LOGGED IN' },
@@ -166,6 +108,25 @@ describe('session.state / login.failed for kernel iscsi_tcp sessions', () => {
     expect(read('sys/class/scsi_device/2:0:0:2/device/state')).toBe('running\n'); // untouched (was running)
     expect(read('sys/class/scsi_host/host2/scan')).toBe('- - -');
     expect(d!.logs.some((l) => /2:0:0:1 was offline after the recovery: set to running/.test(l.msg ?? ''))).toBe(true);
+    expect(invalidEvents(d!.events)).toEqual([]);
+  }, 30_000);
+
+  it('reopen_max reached: each failed re-login is a login.failed (the last final), then FAILED (login-failed) and session.gave-up naming the error', async () => {
+    const sid = await loginOne('node.session.reopen_max = 2');
+    playTarget(k, TCP_ANSWERS);
+    k.failNext(T.BIND_CONN, 22, 100); // every re-login fails in the kernel (-EINVAL)
+    const n = d!.events.length;
+    k.connError(sid, 0, 1011);
+    const gaveUp = await d!.waitEvent((e) => e.type === 'session.gave-up', 20_000);
+    const failed = d!.events.slice(n).filter((e) => e.type === 'login.failed');
+    expect(failed.map((e) => [e.attempt, e.final])).toEqual([[1, false], [2, true]]);
+    expect(gaveUp).toMatchObject({ sid, why: 'reopen_max reached', code: failed[1]!.code, errno: failed[1]!.errno, action: `log the session out: tsiscsiadm -m session -r ${sid} -u` });
+    expect(gaveUp.errno).not.toBe(0);
+    expect(states(n)).toEqual([
+      { from: 'LOGGED_IN', to: 'REOPEN', trigger: 'connection-lost', io: 'hold', connection: 'TRANSPORT WAIT', cause: 'KERNEL_CONN_ERROR' },
+      { from: 'REOPEN', to: 'FAILED', trigger: 'login-failed', io: 'fail', connection: expect.any(String), cause: failed[1]!.code },
+    ]);
+    expect(d!.logs.some((l) => /giving up on session \d+ after reopen_max attempts/.test(l.msg ?? ''))).toBe(true);
     expect(invalidEvents(d!.events)).toEqual([]);
   }, 30_000);
 

@@ -12,8 +12,7 @@
  *   iface's host, Text PDUs through SEND_PDU, the records created for that iface;
  * - errors: transport absent (12, no request sent), no host with the iface's hwaddress (23).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IfaceBinding, OffloadPaths } from '../../../src/daemon/kernel-offload-path.js';
 import { KernelPath, type KernelPathOptions } from '../../../src/daemon/kernel-path.js';
@@ -27,6 +26,7 @@ import { loginResponse, logoutResponse, textData } from '../../support/pdu-build
 import { textResponse } from '../../support/pdu-builder-target.js';
 import { FakeTarget, standardTarget } from '../../support/fake-target/index.js';
 import { invalidEvents, startDaemon, TEST_CONF, type TestDaemon } from './helpers.js';
+import { playTarget as answerAsTarget, readTree, until, writeTree } from './kernel-fixture.js';
 
 const TARGET = 'iqn.2026-11.test.tsiscsi:offload';
 const IFACE = 'bnx2i.00:10:18:aa:bb:cc';
@@ -38,15 +38,8 @@ let k: FakeKernel;
 let d: TestDaemon | undefined;
 const opened: number[][] = [];
 
-function tree(files: Record<string, string>): void {
-  for (const [p, v] of Object.entries(files)) {
-    if (p.endsWith('/')) mkdirSync(join(root, p), { recursive: true });
-    else {
-      mkdirSync(dirname(join(root, p)), { recursive: true });
-      writeFileSync(join(root, p), v);
-    }
-  }
-}
+const tree = (files: Record<string, string>): void => writeTree(root, files);
+const read = (p: string): string => readTree(root, p);
 
 function kernelOpts(): KernelPathOptions {
   let pid = 5000;
@@ -63,30 +56,7 @@ function kernelOpts(): KernelPathOptions {
 /** The fake kernel plays the target for PDUs sent through SEND_PDU, answering with the kernel's ITT. */
 function playTarget(): void {
   k.rewriteSendPduItt = true;
-  k.onSendPdu = ({ sid, cid, header, data }) => {
-    const opcode = (header[0] ?? 0) & 0x3f;
-    const itt = header.readUInt32BE(16);
-    if (opcode === 0x03) {
-      const req = new Map(data.toString('latin1').split('\0').filter(Boolean).map((p) => p.split('=') as [string, string]));
-      const answer: Array<[string, string]> = [];
-      for (const [key, v] of req) {
-        if (['InitiatorName', 'InitiatorAlias', 'TargetName', 'SessionType'].includes(key)) continue;
-        answer.push([key, key === 'MaxRecvDataSegmentLength' ? '65536' : v.split(',')[0]!]);
-      }
-      if (req.has('InitiatorName')) answer.push(['TargetPortalGroupTag', '1']);
-      const csg = ((header[1] ?? 0) >> 2) & 3;
-      const nsg = (header[1] ?? 0) & 3;
-      const transit = ((header[1] ?? 0) & 0x80) !== 0;
-      const r = loginResponse({
-        transit, cont: false, csg, nsg, versionMax: 0, versionActive: 0, isid: header.subarray(8, 14), tsih: transit && nsg === 3 ? 0x31 : 0,
-        itt, statusClass: 0, statusDetail: 0, statSN: 700, expCmdSN: 1, maxCmdSN: 32, data: textData(answer),
-      });
-      k.recvPdu(sid, cid, r.bhs, r.data);
-    } else if (opcode === 0x06) {
-      const r = logoutResponse({ response: 0, itt, time2Wait: 0, time2Retain: 0, statSN: 701, expCmdSN: 2, maxCmdSN: 32 });
-      k.recvPdu(sid, cid, r.bhs);
-    }
-  };
+  answerAsTarget(k, { tsih: 0x31, maxCmdSN: 32, login: { statSN: 700, expCmdSN: 1 }, logout: { statSN: 701, expCmdSN: 2 } });
 }
 
 beforeEach(() => {
@@ -180,8 +150,7 @@ describe('daemon login on an offload transport (bnx2i bound by hwaddress)', () =
     await daemonWith(IFACE, { ...BNX2I, 'iface.vlan_id': '12', 'iface.mtu': '9000' });
     expect((await d!.call<LoginOut>('node.login', { target: TARGET })).firstErrno).toBe(0);
     k.pathReq(6, struct(64, u64(0, 0x77), u32(20, 4), raw(40, [10, 0, 0, 5])));
-    const end = Date.now() + 5000;
-    while (k.hosts.get(6)!.paths.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await until(() => k.hosts.get(6)!.paths.length > 0, 5000);
     expect(k.hosts.get(6)!.paths).toEqual([
       struct(64, u64(0, 0x77), raw(8, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55]), u32(20, 4), raw(24, [10, 0, 0, 9]), raw(40, [10, 0, 0, 5]), u16(56, 12), u16(58, 9000)),
     ]);
@@ -234,14 +203,35 @@ describe('offload session recovery after CONN_ERROR', () => {
     ]);
     expect(ev.filter((e) => e.type === 'login.failed').map((e) => [e.attempt, e.final])).toEqual([[1, false]]);
     expect(ev.find((e) => e.type === 'connection.error')).toMatchObject({ sid: 9, code: 'KERNEL_CONN_ERROR' });
-    const end = Date.now() + 5000;
-    while (readFileSync(join(root, 'sys/class/scsi_host/host6/scan'), 'utf8') === '' && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-    expect(readFileSync(join(root, 'sys/class/scsi_device/6:0:0:0/device/state'), 'utf8')).toBe('running\n');
-    expect(readFileSync(join(root, 'sys/class/scsi_host/host6/scan'), 'utf8')).toBe('- - -');
+    await until(() => read('sys/class/scsi_host/host6/scan') !== '', 5000);
+    expect(read('sys/class/scsi_device/6:0:0:0/device/state')).toBe('running\n');
+    expect(read('sys/class/scsi_host/host6/scan')).toBe('- - -');
     const from2 = k.received.length;
     await d!.call('session.logout', { sid: 9 });
     expect(types(from2)).toEqual([T.SEND_PDU, T.STOP_CONN, T.EP_DISCONNECT, T.DESTROY_CONN, T.DESTROY_SESSION]);
     expect(rd64(k.received[from2 + 2]!.u, 0)).toBe(newEp);
+    expect(invalidEvents(d!.events)).toEqual([]);
+  }, 30_000);
+});
+
+describe('offload session: reopen_max reached', () => {
+  it('each failed reconnect is a login.failed (the last final), then FAILED (login-failed) and session.gave-up; the session can still be logged out', async () => {
+    playTarget();
+    await daemonWith(IFACE, BNX2I, 'node.session.reopen_max = 2');
+    expect((await d!.call<LoginOut>('node.login', { target: TARGET })).firstErrno).toBe(0);
+    const n = d!.events.length;
+    k.failNext(T.EP_CONNECT_THROUGH_HOST, 12, 100); // every reconnect fails (-ENOMEM)
+    k.connError(9, 0, 1011);
+    const gaveUp = await d!.waitEvent((e) => e.type === 'session.gave-up', 20_000);
+    const ev = d!.events.slice(n);
+    const failed = ev.filter((e) => e.type === 'login.failed');
+    expect(failed.map((e) => [e.attempt, e.final])).toEqual([[1, false], [2, true]]);
+    expect(gaveUp).toMatchObject({ sid: 9, why: 'reopen_max reached', code: failed[1]!.code, action: 'log the session out: tsiscsiadm -m session -r 9 -u' });
+    expect(ev.filter((e) => e.type === 'session.state').map((e) => [e.from, e.to, e.trigger, e.cause])).toEqual([
+      ['LOGGED_IN', 'REOPEN', 'connection-lost', 'KERNEL_CONN_ERROR'], ['REOPEN', 'FAILED', 'login-failed', failed[1]!.code],
+    ]);
+    const out = await d!.call<{ results: Array<{ error?: unknown }> }>('session.logout', { sid: 9 });
+    expect(out.results[0]!.error).toBeUndefined();
     expect(invalidEvents(d!.events)).toEqual([]);
   }, 30_000);
 });

@@ -13,18 +13,15 @@
  * - adoption at start: a LOGGED_IN session is attached with no request and no login; a
  *   failed one is re-logged through the kernel.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KernelPathOptions } from '../../../src/daemon/kernel-path.js';
-import { FakeKernel, type FakeChannel } from '../../support/fake-kernel/index.js';
+import type { FakeChannel, FakeKernel } from '../../support/fake-kernel/index.js';
 import { T } from '../../support/fake-kernel/types.js';
 import { FakeTarget, standardTarget } from '../../support/fake-target/index.js';
-import { loginResponse, logoutResponse, textData } from '../../support/pdu-builder.js';
 import { invalidEvents, startDaemon, TEST_CONF, type TestDaemon } from './helpers.js';
+import { channelKernelOpts, loginNode, playTarget as answerAsTarget, TCP_ANSWERS, TCP_HANDLE, tcpKernelEnv, tearDown, until, writeTree } from './kernel-fixture.js';
 
 const TARGET = 'iqn.2026-11.test.tsiscsi:kdisk';
-const HANDLE = 0xffffffffc0a01000n;
 
 interface Listed {
   sid: number; dataPath: string; tsih: number; tpgt: number;
@@ -38,81 +35,26 @@ let ch: FakeChannel;
 let d: TestDaemon | undefined;
 let target: FakeTarget | undefined;
 
-function tree(files: Record<string, string>): void {
-  for (const [p, v] of Object.entries(files)) {
-    if (p.endsWith('/')) mkdirSync(join(root, p), { recursive: true });
-    else {
-      mkdirSync(dirname(join(root, p)), { recursive: true });
-      writeFileSync(join(root, p), v);
-    }
-  }
-}
-
-function kernelOpts(): KernelPathOptions {
-  return { root, availability: () => ({ available: true }), openChannel: () => ({ channel: ch, pid: ch.pid }), requestTimeoutMs: 2000 };
-}
-
-const until = async (pred: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
-/** The fake kernel plays the target for PDUs sent through SEND_PDU (login and logout). */
-function playTarget(opts: { kernelItt: number }): void {
-  k.onSendPdu = ({ sid, cid, header, data }) => {
-    const opcode = (header[0] ?? 0) & 0x3f;
-    if (opcode === 0x03) {
-      const req = new Map(data.toString('latin1').split('\0').filter(Boolean).map((p) => p.split('=') as [string, string]));
-      const answer: Array<[string, string]> = [];
-      for (const [key, v] of req) {
-        if (['InitiatorName', 'InitiatorAlias', 'TargetName', 'SessionType'].includes(key)) continue;
-        answer.push([key, key === 'MaxRecvDataSegmentLength' ? '65536' : v.split(',')[0]!]);
-      }
-      if (req.has('InitiatorName')) answer.push(['TargetPortalGroupTag', '1']);
-      const csg = ((header[1] ?? 0) >> 2) & 3;
-      const nsg = (header[1] ?? 0) & 3;
-      const transit = ((header[1] ?? 0) & 0x80) !== 0;
-      const r = loginResponse({
-        transit, cont: false, csg, nsg, versionMax: 0, versionActive: 0, isid: header.subarray(8, 14), tsih: transit && nsg === 3 ? 0x99 : 0,
-        itt: opts.kernelItt, statusClass: 0, statusDetail: 0, statSN: 500, expCmdSN: 42, maxCmdSN: 50, data: textData(answer),
-      });
-      k.recvPdu(sid, cid, r.bhs, r.data);
-    } else if (opcode === 0x06) {
-      const r = logoutResponse({ response: 0, itt: opts.kernelItt, time2Wait: 0, time2Retain: 0, statSN: 600, expCmdSN: 43, maxCmdSN: 50 });
-      k.recvPdu(sid, cid, r.bhs);
-    }
-  };
-}
+const tree = (files: Record<string, string>): void => writeTree(root, files);
+const kernelOpts = (): KernelPathOptions => channelKernelOpts(root, ch);
+/** The fake kernel plays the target for PDUs sent through SEND_PDU (login and logout), answering with `kernelItt`. */
+const playTarget = (opts: { kernelItt: number }): void => answerAsTarget(k, { ...TCP_ANSWERS, itt: opts.kernelItt });
 
 beforeEach(() => {
-  root = mkdtempSync('/tmp/tsi-ksys-');
-  k = new FakeKernel({ firstSid: 5, firstHostNo: 2 });
-  ch = k.open({ pid: 4711 });
-  tree({
-    'sys/class/iscsi_transport/tcp/handle': `${HANDLE}\n`, 'sys/class/iscsi_transport/tcp/caps': '0x39\n',
-    'sys/class/scsi_host/host2/state': 'running\n', 'sys/class/scsi_host/host2/proc_name': 'iscsi_tcp\n', 'sys/class/scsi_host/host3/': '',
-    'sys/module/scsi_transport_iscsi/version': '2.0-870\n',
-  });
+  ({ root, k, ch } = tcpKernelEnv('/tmp/tsi-ksys-', { 'sys/class/scsi_host/host3/': '', 'sys/module/scsi_transport_iscsi/version': '2.0-870\n' }));
 });
 
 afterEach(async () => {
-  await d?.stop();
+  const [dd, tt] = [d, target];
   d = undefined;
-  await target?.stop();
   target = undefined;
-  rmSync(root, { recursive: true, force: true });
+  await tearDown(dd, tt, root);
 });
 
 async function loginOne(): Promise<number> {
   target = await FakeTarget.start(standardTarget({ targets: [{ name: TARGET, luns: [{ lun: 1 }] }] }));
   d = await startDaemon({ conf: `${TEST_CONF}\nnode.session.timeo.replacement_timeout = 33`, deps: { kernel: kernelOpts() } });
-  await d.call('node.new', { target: TARGET, address: '127.0.0.1', port: target.port, tpgt: 1 });
-  const login = await d.call<{ firstErrno: number; results: Array<{ sids: number[] }> }>('node.login', { target: TARGET });
-  expect(login.firstErrno, JSON.stringify(d.logs.filter((l) => l.level !== 'debug').slice(-5))).toBe(0);
-  return login.results[0]!.sids[0]!;
+  return loginNode(d, TARGET, target.port);
 }
 
 const types = (from = 0): number[] => k.received.slice(from).map((r) => r.type);
@@ -123,7 +65,7 @@ describe('daemon login on the kernel iscsi_tcp data path', () => {
     expect(sid).toBe(5);
     expect(types()).toEqual(expect.arrayContaining([T.CREATE_SESSION, T.CREATE_CONN, T.BIND_CONN, T.SET_PARAM, T.START_CONN]));
     expect(k.violations).toEqual([]);
-    expect(k.received.every((r) => r.pid === 4711 && r.handle === HANDLE)).toBe(true);
+    expect(k.received.every((r) => r.pid === 4711 && r.handle === TCP_HANDLE)).toBe(true);
     expect(k.mustSession(5).conns.get(0)?.state).toBe('up');
     expect(k.mustSession(5).recoveryTmo).toBe(33);
     tree({

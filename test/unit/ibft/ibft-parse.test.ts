@@ -15,6 +15,7 @@ import { formatIbftAddress, formatIbftLun, ibftSubnetMask, parseIbft } from '../
 import { ibftSysfsFiles } from '../../../src/iscsi/ibft-sysfs.js';
 import { firmwareTargetsFromIbft } from '../../../src/discovery/firmware.js';
 import { addressBytes, buildIbft, fixChecksum, ibftTree, referenceSpec, type IbftSpec } from '../../support/ibft-builder.js';
+import { xorshift32 } from '../../support/prng.js';
 
 const REF = '/work/shared/reference/boot-and-isns';
 const haveRef = (() => {
@@ -193,18 +194,6 @@ describe('iBFT: validation errors name the field and offset', () => {
 });
 
 describe('iBFT: fuzz (only typed errors come out)', () => {
-  /** Deterministic xorshift32. */
-  function rng(seed: number): () => number {
-    let x = seed >>> 0 || 1;
-    return () => {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      return x;
-    };
-  }
   const outcome = (b: Uint8Array): 'ok' | string => {
     try {
       parseIbft(b);
@@ -220,7 +209,7 @@ describe('iBFT: fuzz (only typed errors come out)', () => {
     for (let n = 0; n < full.length; n++) expect(outcome(full.subarray(0, n))).not.toBe('ok');
   });
   it('2000 random buffers (some with a valid header) give a table or a typed error', () => {
-    const next = rng(0x1bf7);
+    const next = xorshift32(0x1bf7);
     for (let i = 0; i < 2000; i++) {
       const len = next() % 600;
       const b = Buffer.alloc(len);
@@ -235,7 +224,7 @@ describe('iBFT: fuzz (only typed errors come out)', () => {
     }
   });
   it('3000 single-byte edits of the reference table (checksum fixed) give a table or a typed error', () => {
-    const next = rng(0xace);
+    const next = xorshift32(0xace);
     const base = buildIbft(referenceSpec(true));
     for (let i = 0; i < 3000; i++) {
       const b = Buffer.from(base);

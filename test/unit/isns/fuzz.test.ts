@@ -6,20 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { IsnsFramer, nodesOf, parseResponse, parseScn, parseServerMessage, portalGroupsOf, splitObjects } from '../../../src/iscsi/isns/index.js';
 import { ProtocolError } from '../../../src/shared/errors.js';
+import { mulberry32 } from '../../support/prng.js';
 
 const golden = (JSON.parse(readFileSync('/work/shared/reference/boot-and-isns/isns-golden.json', 'utf8')) as { exchanges: { request_hex: string; response_hex: string }[] }).exchanges;
 const valid = golden.flatMap((e) => [e.request_hex, e.response_hex]).map((h) => Buffer.from(h, 'hex')).filter((b) => b.readUInt16BE(0) === 1);
-
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Run all decoders over a stream; return the number of messages. Throws only what they throw. */
 function decodeAll(chunks: readonly Buffer[]): number {
@@ -58,7 +48,7 @@ describe('iSNS decoders under split feeds and garbage', () => {
     }
   });
   it('random bytes give only typed errors', () => {
-    const r = rng(1);
+    const r = mulberry32(1);
     for (let i = 0; i < 3000; i++) {
       const len = Math.floor(r() * 200);
       const b = Buffer.alloc(len);
@@ -68,7 +58,7 @@ describe('iSNS decoders under split feeds and garbage', () => {
     }
   });
   it('mutated golden messages give only typed errors', () => {
-    const r = rng(2);
+    const r = mulberry32(2);
     for (let i = 0; i < 5000; i++) {
       const b = Buffer.from(valid[i % valid.length]!);
       const flips = 1 + Math.floor(r() * 4);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../src/shared/errors.js';
 import { decodeKernelDatagram, KernelMessageReader } from '../../../src/transport/kernel/codec.js';
 import { i32, nlmsg, raw, struct, u16, u32, u64, uevent, type Place } from '../../support/fake-kernel/dsl.js';
+import { mulberry32 } from '../../support/prng.js';
 
 const H = 0x1000n;
 const mcast = (type: number, places: Place[], data: Buffer = Buffer.alloc(0)): Buffer =>
@@ -35,17 +36,6 @@ function onlyProtocolErrors(fn: () => unknown): void {
     expect((err as ProtocolError).code).toMatch(/^(NETLINK|UEVENT)_[A-Z_]+$/);
     expect((err as ProtocolError).details.where).toEqual(expect.any(String));
   }
-}
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('truncation', () => {
@@ -101,7 +91,7 @@ describe('splits and random bytes', () => {
   });
 
   it('random datagrams: only ProtocolError from the decoder, none from the reader', () => {
-    const rnd = prng(0x15c51);
+    const rnd = mulberry32(0x15c51);
     const reader = new KernelMessageReader();
     for (let i = 0; i < 3000; i++) {
       const len = Math.floor(rnd() * 400);
@@ -117,7 +107,7 @@ describe('splits and random bytes', () => {
   });
 
   it('single-byte mutations of every sample: only ProtocolError', () => {
-    const rnd = prng(7);
+    const rnd = mulberry32(7);
     for (const [, msg] of SAMPLES) {
       for (let i = 0; i < 200; i++) {
         const m = Buffer.from(msg);

@@ -1,6 +1,7 @@
 /** Test helpers for the SCSI/portal/SendTargets tests: hex literals and a seeded PRNG. */
 import { expect } from 'vitest';
 import { ProtocolError } from '../../../src/shared/errors.js';
+import { xorshift32 } from '../../support/prng.js';
 
 /** Buffer from a hex string with any whitespace: `hex('12 00 00 00 60 00')`. */
 export function hex(s: string): Buffer {
@@ -14,15 +15,8 @@ export function ascii(s: string): Buffer {
 
 /** Deterministic xorshift32 in [0, 1). */
 export function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 0x100000000;
 }
 
 export function randInt(rand: () => number, n: number): number {

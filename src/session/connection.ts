@@ -15,6 +15,7 @@ import type { NegotiatedParams } from '../iscsi/text/negotiate.js';
 import type { PduStream } from '../transport/pdu-stream.js';
 import { Keepalive } from './keepalive.js';
 import { Numbering } from './numbering.js';
+import { PingTemplate } from './ping-template.js';
 import { DATA_OUT_OPCODE, leavesCmdSNGap, MAX_REJECT_RETRIES, parseRejected, rejectError, RESENDABLE_REASONS, type RejectedPdu } from './reject.js';
 import { ScsiTask, type ScsiRequest, type ScsiResult } from './scsi-task.js';
 import { TaskTable } from './tasks.js';
@@ -53,6 +54,8 @@ export class FfpConnection {
   private readonly tasks: TaskTable<Task>;
   private queue: Queued[] = [];
   private readonly keepalive: Keepalive;
+  /** The keepalive NOP-Out, encoded on the first ping and patched for every later one. */
+  private pingTemplate: PingTemplate | undefined;
   private readonly windowStall: TimerSlot;
   /** Set once the connection failed or was closed: nothing more is sent. */
   private ended = false;
@@ -221,12 +224,15 @@ export class FfpConnection {
   /**
    * A keepalive ping (K-03, K-04): like sendPing, but its task is one shared constant
    * (nobody waits for the answer): no task object or closures per ping, which outlived
-   * tgtd's reply time and grew the old space (bench/hold-10k).
+   * tgtd's reply time and grew the old space (bench/hold-10k). Its bytes are one
+   * pre-encoded header per connection with ITT, CmdSN and ExpStatSN patched in.
    */
   private sendKeepalivePing(): void {
+    if (this.ended) return;
     const n = this.numbering;
     const itt = this.tasks.add(keepaliveTask);
-    this.send({ kind: 'nop-out', immediate: true, lun: LUN0, itt, ttt: RESERVED_TAG, cmdSN: n.cmdSN, expStatSN: n.expStatSN, data: EMPTY });
+    const t = (this.pingTemplate ??= new PingTemplate(this.stream.headerDigest));
+    this.stream.sendRaw(t.build(itt, n.cmdSN, n.expStatSN, this.stream.writableLength > 0), 'nop-out');
   }
 
   // ---- receiving -------------------------------------------------------------

@@ -12,16 +12,18 @@
  * Feature Phase, which is dispatched as views valid only during `onPdu` (the SCSI task
  * copies its data into the command's buffer).
  *
- * Sending: PDUs sent in the same turn of the event loop go out in one write: the first
- * send corks the socket and a setImmediate uncorks it (one writev for a burst of commands,
- * in the order sent, so CmdSN order is kept).
+ * Sending: a PDU sent when nothing else was sent in this turn of the event loop is written
+ * at once (QD 1: no hop before the command leaves). A second send before the turn's
+ * microtasks have run corks the socket, and a setImmediate uncorks it: the rest of a burst
+ * of commands goes out in one writev, in the order sent, so CmdSN order is kept.
+ * Pre-encoded PDUs ({@link PduStream.sendRaw}) take the same path.
  */
 import type { Duplex } from 'node:stream';
 import { IscsiError, ProtocolError, TransportError } from '../shared/errors.js';
 import { serializePdu } from '../iscsi/framer.js';
 import { ReceiveFramer } from '../iscsi/receive-framer.js';
 import { decodeTargetPdu, encodePdu } from '../iscsi/pdu/index.js';
-import { BHS_LENGTH, Opcode, type InitiatorPdu, type RawPdu, type TargetPdu } from '../iscsi/pdu/types.js';
+import { BHS_LENGTH, Opcode, type InitiatorPdu, type PduKind, type RawPdu, type TargetPdu } from '../iscsi/pdu/types.js';
 import { countPdu, emptyStats, type SessionStats } from '../iscsi/stats.js';
 import { sharedScratch } from './receive-scratch.js';
 
@@ -50,7 +52,12 @@ export class PduStream {
   private failed = false;
   /** Full Feature Phase: Data-In PDUs are dispatched as borrowed views. */
   private lendDataIn = false;
+  /** Something was written in this turn (reset by a microtask): the next send coalesces. */
+  private burst = false;
   private corked = false;
+  private readonly endBurst = (): void => {
+    this.burst = false;
+  };
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
@@ -73,7 +80,11 @@ export class PduStream {
       this.fail(new TransportError('CONNECTION_ERROR', `connection error: ${err.code ?? err.message}`, { cause: err, details: { syscallCode: err.code } })),
     );
     socket.on('close', () => this.onSocketClose());
-    socket.on('end', () => socket.end());
+    // The peer's FIN: answer with ours, unless we already sent it (logout, L-03). A second
+    // end() builds an unused write-after-end error with a stack (~1 % of login CPU).
+    socket.on('end', () => {
+      if (!socket.writableEnded) socket.end();
+    });
   }
 
   get isClosed(): boolean {
@@ -122,19 +133,51 @@ export class PduStream {
     return this.framer.readBuffer();
   }
 
+  /** HeaderDigest=CRC32C in effect: a pre-encoded header for {@link sendRaw} must carry it. */
+  get headerDigest(): boolean {
+    return this.digests.headerDigest;
+  }
+
+  /** Bytes queued in the socket but not yet handed to the kernel (a buffer passed to sendRaw is still referenced while > 0). */
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
   /** Encode and write one PDU. Returns false when the socket buffer is full (see drained()). */
   send(pdu: InitiatorPdu): boolean {
     if (this.closed) throw new TransportError('CONNECTION_CLOSED', `cannot send ${pdu.kind}: connection closed`);
     const pieces = serializePdu(encodePdu(pdu), this.digests);
     countPdu(this.stats, 'tx', pdu.kind, pdu.data.length);
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(this.uncork);
-    }
+    this.beforeWrite();
     let ok = true;
     for (const piece of pieces) ok = this.socket.write(piece);
     return ok;
+  }
+
+  /**
+   * Write one pre-encoded PDU: `bytes` is the whole PDU as it goes on the wire (BHS, and
+   * the header digest when {@link headerDigest}; `dataLength` bytes of data counted in the
+   * statistics). The socket keeps a reference to `bytes` until it is written
+   * ({@link writableLength} back to 0): do not modify it before then.
+   */
+  sendRaw(bytes: Buffer, kind: PduKind, dataLength = 0): boolean {
+    if (this.closed) throw new TransportError('CONNECTION_CLOSED', `cannot send ${kind}: connection closed`);
+    countPdu(this.stats, 'tx', kind, dataLength);
+    this.beforeWrite();
+    return this.socket.write(bytes);
+  }
+
+  /** The first write of a turn goes out at once; a second one in the same turn corks until setImmediate. */
+  private beforeWrite(): void {
+    if (this.corked) return;
+    if (!this.burst) {
+      this.burst = true;
+      queueMicrotask(this.endBurst);
+      return;
+    }
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(this.uncork);
   }
 
   /** Resolves when the socket can take more data (backpressure for large writes). */

@@ -57,7 +57,7 @@ interface KeyState {
 
 /** Operational negotiation of one connection login (initiator side). */
 export class OperationalNegotiation {
-  private readonly prefs: Map<string, string>;
+  private readonly prefs: ReadonlyMap<string, string>;
   private readonly leading: boolean;
   private readonly discovery: boolean;
   private readonly states = new Map<string, KeyState>();

@@ -28,6 +28,16 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** CRC32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit, apart from src/iscsi/crc32c.ts. */
+function crc32cRef(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of buf) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 describe('K: NOP-Out / NOP-In', () => {
   it('K-01 a target ping is answered with NOP-Out ITT=0xffffffff, I=1, TTT and LUN copied, CmdSN not advanced', async () => {
     const lun = lunBytes(0x00, 0x03);
@@ -118,6 +128,29 @@ describe('K: NOP-Out / NOP-In', () => {
     expect(new Set(sentNops.map((n) => n.itt)).size).toBe(3);
     expect(s.state).toBe('logged-in');
     expect(s.stats!.timeout_err).toBe(0);
+  });
+
+  it('K-03 K-07 keepalive pings (pre-encoded, patched per ping) are byte-exact NOP-Outs: valid ITT, TTT 0xffffffff, I=1, CmdSN not advanced', async () => {
+    for (const digests of [false, true]) {
+      const fx = await h.target();
+      const { s, clock } = await h.open(fx, { noopOutIntervalMs: 5_000, noopOutTimeoutMs: 5_000, ...(digests ? { offer: { headerDigest: ['CRC32C'], dataDigest: ['CRC32C'] } } : {}) });
+      expect(s.params?.headerDigest).toBe(digests ? 'CRC32C' : 'None');
+      for (let i = 1; i <= 3; i++) {
+        if (i === 2) await s.execute(TUR); // moves CmdSN and StatSN between two pings
+        clock.advance(5_000);
+        const ping = await nth(fx.target, 'nop-out', i);
+        const at = fx.arrival(ping);
+        const itt = (ping.pdu as NopOut).itt;
+        expect(itt).not.toBe(RESERVED);
+        expect(bhs(ping)).toEqual(nopOut({ immediate: true, lun: NO_LUN, itt, ttt: RESERVED, cmdSN: at.expCmdSN, expStatSN: at.statSN }).bhs);
+        expect(ping.raw.length).toBe(digests ? 52 : 48);
+        if (digests) expect(ping.raw.readUInt32LE(48)).toBe(crc32cRef(bhs(ping)));
+        await until(() => s.outstanding === 0, 'the keepalive answer');
+      }
+      expect(s.stats!.noptx_pdus).toBe(3);
+      expect(violationCodes(fx.target)).toEqual([]);
+      s.close();
+    }
   });
 
   it('K-04 keepalives run on the shared scheduler tick: a deadline off the tick grid is served at most one tick late', async () => {

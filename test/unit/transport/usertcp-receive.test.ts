@@ -156,24 +156,98 @@ describe('usertcp receive path (reusable receive buffers)', () => {
     expect(process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length).toBeLessThanOrEqual(before);
   });
 
-  it('commands sent in one turn of the event loop leave in one write, in order', async () => {
+  /** Count socket writes: 1 per `_write`, the number of buffers per `_writev` (one syscall each). */
+  function countWrites(s: PduStream): number[][] {
+    const writes: number[][] = [];
+    const orig = s.socket._writev?.bind(s.socket);
+    const origWrite = s.socket._write.bind(s.socket);
+    s.socket._writev = (list, cb): void => { writes.push([list.length]); orig!(list, cb); };
+    s.socket._write = (chunk: Buffer, enc: BufferEncoding, cb: (e?: Error | null) => void): void => { writes.push([1]); origWrite(chunk, enc, cb); };
+    return writes;
+  }
+  const nopOutPdu = (itt: number) => ({ kind: 'nop-out' as const, immediate: true, lun: LUN, itt, ttt: 0xffffffff, cmdSN: 1, expStatSN: 1, data: Buffer.alloc(0) });
+
+  it('QD 1: a lone command is written at once, before the event loop turns (no cork, no setImmediate hop)', async () => {
+    const peer = await listen();
+    const s = await connect(peer.port);
+    const sock = await peer.accepted[0]!;
+    const got = new Promise<Buffer>((r) => sock.once('data', r));
+    const writes = countWrites(s);
+    s.send(nopOutPdu(7));
+    expect(writes).toEqual([[1]]); // synchronously: not waiting for an uncork
+    expect(s.socket.writableCorked).toBe(0);
+    expect((await got).readUInt32BE(16)).toBe(7);
+    // A later turn: again one immediate write each.
+    for (let i = 0; i < 3; i++) {
+      await tick(2);
+      s.send(nopOutPdu(8 + i));
+      expect(writes).toHaveLength(2 + i);
+    }
+  });
+
+  it('commands sent in one turn: the first leaves at once, the rest coalesce into one writev, in order', async () => {
     const peer = await listen();
     const s = await connect(peer.port);
     const sock = await peer.accepted[0]!;
     const chunks: Buffer[] = [];
     sock.on('data', (d: Buffer) => chunks.push(d));
-    const writes: number[] = [];
-    const orig = s.socket._writev?.bind(s.socket);
-    const origWrite = s.socket._write.bind(s.socket);
-    s.socket._writev = (list, cb): void => { writes.push(list.length); orig!(list, cb); };
-    s.socket._write = (chunk: Buffer, enc: BufferEncoding, cb: (e?: Error | null) => void): void => { writes.push(1); origWrite(chunk, enc, cb); };
-    for (let i = 0; i < 5; i++) {
-      s.send({ kind: 'nop-out', immediate: true, lun: LUN, itt: i, ttt: 0xffffffff, cmdSN: 1, expStatSN: 1, data: Buffer.alloc(0) });
-    }
+    const writes = countWrites(s);
+    for (let i = 0; i < 5; i++) s.send(nopOutPdu(i));
+    expect(writes).toEqual([[1]]);
+    // Sends from later microtasks of the same turn join the corked batch too.
+    await Promise.resolve();
+    s.send(nopOutPdu(5));
     await tick(30);
-    expect(writes).toEqual([5]);
+    expect(writes).toEqual([[1], [5]]);
     const all = Buffer.concat(chunks);
-    expect(all.length).toBe(5 * 48);
-    for (let i = 0; i < 5; i++) expect(all.readUInt32BE(i * 48 + 16)).toBe(i);
+    expect(all.length).toBe(6 * 48);
+    for (let i = 0; i < 6; i++) expect(all.readUInt32BE(i * 48 + 16)).toBe(i);
+  });
+
+  it('sendRaw: pre-encoded bytes take the same write path and are counted in the statistics', async () => {
+    const peer = await listen();
+    const s = await connect(peer.port);
+    const sock = await peer.accepted[0]!;
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    const writes = countWrites(s);
+    const raw = Buffer.alloc(48);
+    raw[0] = 0x40;
+    raw.writeUInt32BE(0x1234, 16);
+    s.sendRaw(raw, 'nop-out');
+    s.send(nopOutPdu(9));
+    s.sendRaw(raw, 'nop-out');
+    expect(writes).toEqual([[1]]);
+    await tick(30);
+    expect(writes).toEqual([[1], [2]]);
+    expect(s.stats.noptx_pdus).toBe(3);
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(3 * 48);
+    expect([0, 1, 2].map((i) => all.readUInt32BE(i * 48 + 16))).toEqual([0x1234, 9, 0x1234]);
+  });
+
+  it("after our FIN (logout, L-03) the peer's FIN does not end the socket a second time", async () => {
+    const peer = await listen();
+    const s = await connect(peer.port);
+    const sock = await peer.accepted[0]!;
+    let ends = 0;
+    const origEnd = s.socket.end.bind(s.socket);
+    s.socket.end = ((...a: Parameters<typeof origEnd>) => { ends++; return origEnd(...a); }) as typeof s.socket.end;
+    const closed = new Promise<void>((r) => s.socket.once('close', () => r()));
+    s.end();
+    sock.end();
+    await closed;
+    expect(ends).toBe(1);
+  });
+
+  it("the peer's FIN first: we answer with ours exactly once", async () => {
+    const peer = await listen();
+    const s = await connect(peer.port);
+    const sock = await peer.accepted[0]!;
+    const peerSawFin = new Promise<void>((r) => sock.once('end', () => r()));
+    sock.on('data', () => {});
+    sock.end();
+    await peerSawFin;
+    expect(s.socket.writableEnded).toBe(true);
   });
 });

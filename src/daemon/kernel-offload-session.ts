@@ -18,7 +18,10 @@
  *   RECOVER, EP_DISCONNECT, new EP_CONNECT, BIND_CONN on the same connection, login) until
  *   it works or reopen_max (kernel-offload-recovery.ts); the kernel holds I/O meanwhile
  *   (recovery_tmo). After it: offline devices back to running, host rescanned;
- * - UNBIND_SESSION from the kernel: torn down and removed, as for iscsi_tcp.
+ * - UNBIND_SESSION from the kernel: torn down and removed, as for iscsi_tcp;
+ * - adopted at daemon start (kernel-offload-adopt.ts, `adopt`): no request while the
+ *   connection is up; a failed one is reconnected at once. The endpoint of an adopted
+ *   session is unknown (OffloadSession.attach), so its recovery skips EP_DISCONNECT.
  *
  * Phase, events, counters, logout rules and the kernel's events: kernel-session-base.ts.
  */
@@ -33,7 +36,7 @@ import type { LunInfo } from '../session/scsi-ops.js';
 import type { KernelConnStats } from '../transport/kernel/driver.js';
 import { readIscsiuioStatus } from '../transport/kernel/iscsiuio.js';
 import { OffloadSession, type OffloadBringUpInput } from '../transport/kernel/offload-session.js';
-import type { TransportBehaviour } from '../transport/kernel/transports.js';
+import { capabilityPlan, type TransportBehaviour } from '../transport/kernel/transports.js';
 import type { NodeKey, NodeRecord } from '../db/index.js';
 import { onlineOfflineDevices } from './kernel-events.js';
 import { reconnectLoop } from './kernel-offload-recovery.js';
@@ -41,13 +44,24 @@ import { paramInput, retryFirstLogin } from './kernel-login.js';
 import { bindingOf, uioIfaceOf } from './kernel-offload-path.js';
 import type { KernelPath } from './kernel-path.js';
 import { KernelSessionBase, type RecoveryCause } from './kernel-session-base.js';
+import type { AdoptedState } from './kernel-session-states.js';
 import type { LogoutOptions, ManagedSessionDeps, RemovalReason } from './managed-session.js';
 import type { RecordSessionConfig } from './session-options.js';
+
+/** An offload session found in sysfs: AdoptedState plus the connection's exp_statsn. */
+export interface OffloadAdoptedState extends AdoptedState {
+  expStatSN?: number;
+}
 
 export class OffloadManagedSession extends KernelSessionBase {
   private os: OffloadSession | undefined;
   private caps = 0;
   private input: OffloadBringUpInput | undefined;
+  /** Values rebuilt from sysfs for an adopted session, until its first re-login. */
+  private adoptedParams: NegotiatedParams | undefined;
+  private adoptedTsih = 0;
+  /** True when this daemon found the session in sysfs instead of logging in. */
+  adopted = false;
 
   constructor(
     sid: number, key: NodeKey, record: Readonly<NodeRecord>, config: RecordSessionConfig, kdeps: ManagedSessionDeps, kernel: KernelPath,
@@ -65,10 +79,10 @@ export class OffloadManagedSession extends KernelSessionBase {
     return `kernel:${this.behaviour.name}`;
   }
   get kernelParams(): NegotiatedParams | undefined {
-    return this.os?.login?.params;
+    return this.os?.login?.params ?? this.adoptedParams;
   }
   get kernelTsih(): number {
-    return this.os?.login?.tsih ?? 0;
+    return this.os?.login?.tsih ?? this.adoptedTsih;
   }
   get hostNo(): number | undefined {
     return this.os?.hostNo;
@@ -109,6 +123,38 @@ export class OffloadManagedSession extends KernelSessionBase {
       `connection ${os.sid}:${os.cid} to [target: ${this.key.target}, portal: ${this.key.address},${this.key.port}] through [iface: ${this.key.iface}] is operational now`);
   }
 
+  /**
+   * Attach to a kernel session found in sysfs (kernel-offload-adopt.ts). Nothing is sent
+   * while the connection is up (opening the transport's channel is no request); otherwise
+   * OffloadSession.reconnect runs at once (STOP_CONN RECOVER, EP_CONNECT ... START_CONN),
+   * as iscsid's SYNC reopens with STOP_CONN_RECOVER (boot-and-isns.md §1.5, §1.8).
+   * EP_CONNECT_THROUGH_HOST goes to the session's own host for bind_ep_required
+   * transports, as iscsid's ktransport_ep_connect uses session->hostno.
+   */
+  async adopt(a: OffloadAdoptedState): Promise<void> {
+    const paths = this.kernel.offload;
+    const { driver, caps } = await paths.driverFor(this.behaviour);
+    this.caps = caps;
+    const uioIface = uioIfaceOf(this.record);
+    paths.bindHost(a.hostNo, uioIface);
+    const firmware = capabilityPlan(caps).loginOffload;
+    this.os = OffloadSession.attach({
+      driver, sid: a.sid, hostNo: a.hostNo, up: a.up, logger: this.log,
+      ...(firmware ? {} : { seq: { cmdSN: this.config.initialCmdSN >>> 0, expStatSN: (a.expStatSN ?? 0) >>> 0 } }),
+    });
+    const input = this.bringUpInput(driver, this.behaviour.bindEpRequired ? a.hostNo : undefined, uioIface.ipaddress === undefined);
+    this.input = { ...input, login: { ...input.login, expStatSN: (a.expStatSN ?? 0) >>> 0 } };
+    this.adopted = true;
+    this.adoptedParams = a.params;
+    this.adoptedTsih = a.tsih ?? 0;
+    this.sid = a.sid;
+    this.to = a.connectedTo;
+    this.kLoggedInAt = new Date();
+    this.setPhase('logged-in', 'start');
+    this.listen(driver);
+    if (!a.up) this.recoverFrom({ code: 'KERNEL_CONN_DOWN', message: 'the kernel connection was not up when the daemon adopted the session' });
+  }
+
   /** `- - -` > /sys/class/scsi_host/host<N>/scan: the kernel probes the HBA port's targets. */
   override async rescan(): Promise<LunInfo[]> {
     const hostNo = this.os?.hostNo;
@@ -146,7 +192,7 @@ export class OffloadManagedSession extends KernelSessionBase {
     const os = this.os;
     const input = this.input;
     if (os === undefined || input === undefined) return;
-    const t2w = os.login?.params.defaultTime2Wait;
+    const t2w = this.kernelParams?.defaultTime2Wait;
     this.runRecovery(cause, () => reconnectLoop({
       clock: this.kdeps.clock, config: this.config, ...(t2w === undefined ? {} : { time2WaitMs: t2w * 1000 }),
       reopening: () => this.kphase === 'reopen',

@@ -44,7 +44,8 @@ export function kernelSessionFactory(kernel: KernelPath): (p: SessionParts) => M
 /** Adopts the kernel sessions present at start (nothing when the kernel path is unavailable). */
 export async function adoptAtStart(kernel: KernelPath, sessions: SessionManager, store: RecordStore, log: Logger): Promise<AdoptOutcome[]> {
   const a = kernel.available();
-  if (!a.available) {
+  // NO_KERNEL_ISCSI: netlink works but iscsi_tcp is absent; offload sessions may still exist.
+  if (!a.available && a.code !== 'NO_KERNEL_ISCSI') {
     log.info({ code: a.code }, `kernel iscsi_tcp unavailable (${a.reason}); iface transport tcp is served by usertcp; nothing to adopt`);
     return [];
   }

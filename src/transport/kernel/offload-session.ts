@@ -63,12 +63,33 @@ export interface OffloadBringUpInput {
   uio?: () => Promise<UioStatus>;
 }
 
+/** A kernel session found in sysfs (daemon start, src/daemon/kernel-offload-adopt.ts). */
+export interface OffloadAttachInput {
+  driver: KernelTcpDriver;
+  sid: number;
+  cid?: number;
+  hostNo: number;
+  /** The connection is up (sysfs `state`): a logout sends its Logout Request. */
+  up: boolean;
+  /**
+   * Sequence numbers for the Logout Request of a session logged in through PDUs (libiscsi
+   * overwrites CmdSN and ExpStatSN of PDUs sent on a started connection); absent for
+   * CAP_LOGIN_OFFLOAD transports, whose firmware logs out.
+   */
+  seq?: { cmdSN: number; expStatSN: number };
+  logger?: Logger;
+}
+
 type Stage = 'ep' | 'session' | 'conn' | 'bound';
 /** Logout Response opcode (RFC 7143 §11.15). */
 const LOGOUT_RESPONSE = 0x26;
 
 export class OffloadSession {
   private closed = false;
+  /** The connection is up (false from the start of a reconnect until it works). */
+  private live = true;
+  /** Logout sequence numbers of an attached session that has no login result of ours. */
+  private seq: { cmdSN: number; expStatSN: number } | undefined;
   private constructor(
     private readonly driver: KernelTcpDriver,
     readonly sid: number,
@@ -79,7 +100,25 @@ export class OffloadSession {
     private readonly logger: Logger,
   ) {}
 
-  /** The current endpoint handle (a new one after each reconnect). */
+  /**
+   * Attach to a kernel session this process did not create (sends nothing). Its endpoint
+   * handle is unknown: sysfs lists /sys/class/iscsi_endpoint/ep-N (attribute ep_handle)
+   * with no link from the connection or session to it (reference §4.1), so `epHandle` is
+   * 0n and teardown and reconnect skip EP_DISCONNECT of the old endpoint. STOP_CONN (TERM
+   * or RECOVER) makes the kernel disconnect an endpoint still bound to the connection
+   * (scsi_transport_iscsi.c iscsi_if_stop_conn: "For offload, iscsid may not know about the
+   * ep like when iscsid is restarted", Linux 5.18 "scsi: iscsi: Fix offload conn cleanup
+   * when iscsid restarts", in 5.15/5.17 stable).
+   */
+  static attach(a: OffloadAttachInput): OffloadSession {
+    const log = (a.logger ?? nullLogger).child({ sid: a.sid, hostNo: a.hostNo });
+    const os = new OffloadSession(a.driver, a.sid, a.cid ?? 0, a.hostNo, 0n, undefined, log);
+    os.live = a.up;
+    os.seq = a.seq;
+    return os;
+  }
+
+  /** The current endpoint handle (a new one after each reconnect; 0n when unknown or none). */
   get epHandle(): bigint {
     return this.ep;
   }
@@ -102,8 +141,10 @@ export class OffloadSession {
       if (!(err instanceof IscsiError)) throw err;
       log.warn({ err: err.code }, 'STOP_CONN(RECOVER) refused; reconnecting anyway');
     });
+    // 0n: no endpoint, or an attached session's endpoint we never learnt (see `attach`).
     if (this.ep !== 0n) await disconnectEndpoint(driver, this.ep, log);
     this.ep = 0n;
+    this.live = false;
     if (input.behaviour.usesIscsiuio && input.uio !== undefined) {
       const st = await input.uio();
       if (!st.running) throw iscsiuioNotRunning(st, input.behaviour.name);
@@ -122,6 +163,8 @@ export class OffloadSession {
         ? await firmwareLogin(driver, this.sid, this.cid, input.loginTimeoutMs, clock)
         : await pduLogin(again, maskOffer(input.offer, input.caps).offer, this.sid, this.cid, clock, log);
       this.ep = ep;
+      this.live = true;
+      this.seq = undefined;
       return this.result;
     } catch (err) {
       await disconnectEndpoint(driver, ep, log);
@@ -203,8 +246,9 @@ export class OffloadSession {
    */
   async logout(timeoutMs = 15_000, clock: Clock = systemClock): Promise<void> {
     if (this.closed) return;
-    if (this.login !== undefined && this.ep !== 0n) {
-      const pdu: Pdu = { kind: 'logout-request', immediate: true, reasonCode: 0, itt: 0x4c4f, cid: this.cid, cmdSN: this.login.cmdSN, expStatSN: this.login.expStatSN, data: Buffer.alloc(0) };
+    const seq = this.result ?? this.seq;
+    if (seq !== undefined && this.live) {
+      const pdu: Pdu = { kind: 'logout-request', immediate: true, reasonCode: 0, itt: 0x4c4f, cid: this.cid, cmdSN: seq.cmdSN, expStatSN: seq.expStatSN, data: Buffer.alloc(0) };
       try {
         await this.exchange(pdu, LOGOUT_RESPONSE, timeoutMs, clock);
       } catch (err) {

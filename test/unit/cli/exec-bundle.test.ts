@@ -6,7 +6,7 @@
  * (records edited by tsiscsiadm itself when the daemon is not running), which loads
  * src/db and zod, and only when it is used.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,21 @@ describe('what the CLI loads', () => {
       if (deps.includes('zod')) expect(name).toMatch(/^db\//);
     }
     expect(text).not.toMatch(/["']pino["']/);
+  });
+
+  it('the bundle is pure ASCII (one-byte source string: no second copy, no scavenge at start)', () => {
+    const bytes = readFileSync(join(DIST, 'cli/tsiscsiadm.cjs'));
+    const wide = bytes.findIndex((b) => b > 0x7f);
+    expect(wide, `first non-ASCII byte at offset ${wide}`).toBe(-1);
+  });
+
+  it('bin/tsiscsiadm runs the bundle with its code cache, and V8 accepts the cache', () => {
+    const bin = resolve(import.meta.dirname, '../../../bin/tsiscsiadm');
+    const env = { ...process.env, TSISCSIADM_CODE_CACHE_REPORT: '1', TSISCSI_ROOT: '/nonexistent-tsiscsi-root' };
+    const r = spawnSync(process.execPath, [bin, '-V'], { encoding: 'utf8', env });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('code cache: accepted\n');
+    expect(r.stdout).toMatch(/^tsiscsiadm version \S+\n$/);
   });
 
   it('the bundle answers like the module tree (argument errors, version, help)', () => {

@@ -9,7 +9,7 @@
 import type { NodeRecord } from '../db/index.js';
 import type { SysfsHost, SysfsSession } from '../transport/kernel/sysfs.js';
 
-const unset = (v: string | undefined): boolean => v === undefined || ['', 'default', '<empty>'].includes(v.trim());
+const unset = (v: string | undefined): boolean => v === undefined || ['', 'default', '<empty>', '(null)'].includes(v.trim());
 
 /** The record with the host's transport and, where the record leaves them unset, its binding fields. */
 export function withHostIface(rec: Readonly<NodeRecord>, host: SysfsHost, transport: string, iface: string): Readonly<NodeRecord> {
@@ -37,7 +37,8 @@ export function withSysfsChap(rec: Readonly<NodeRecord>, s: SysfsSession): Reado
   ];
   let out: NodeRecord | undefined;
   for (const [k, v] of pairs) {
-    if (v === undefined || v.trim() === '' || v.trim() === '<empty>') continue;
+    // The kernel prints an unset credential as "(null)" (printf of a NULL string).
+    if (v === undefined || ['', '<empty>', '(null)'].includes(v.trim())) continue;
     out ??= { ...rec };
     out[k] = k.endsWith('password') || k.endsWith('password_in') ? v : v.trim();
   }

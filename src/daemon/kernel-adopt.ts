@@ -68,7 +68,7 @@ export async function adoptKernelSessions(d: AdoptDeps): Promise<AdoptOutcome[]>
       out.push(await adoptOne(d, sid, tcpCaps));
     } catch (err) {
       const reason = err instanceof IscsiError ? `${err.code}: ${err.message}` : String(err);
-      d.log.warn({ sid, reason }, `kernel session ${sid} not adopted`);
+      d.log.warn({ sid, reason }, `kernel session ${sid} not adopted: ${reason}`);
       out.push({ sid, result: 'skipped', reason });
     }
   }

@@ -164,6 +164,8 @@ describe('adoption at daemon start', () => {
       'sys/devices/platform/host3/session7/': '',
       [`${s}targetname`]: `${TARGET}\n`, [`${s}tpgt`]: '1\n', [`${s}state`]: connState === 'up' ? 'LOGGED_IN\n' : 'FAILED\n',
       [`${s}creator`]: '999\n', [`${s}ifacename`]: 'default\n', [`${s}isid`]: '00023d000007\n', [`${s}tsid`]: '77\n',
+      // What Linux 6.1 shows for credentials that were never set (printf of a NULL string).
+      [`${s}username`]: '(null)\n', [`${s}password`]: '(null)\n', [`${s}username_in`]: '(null)\n', [`${s}password_in`]: '(null)\n',
       [`${s}device/target3:0:0/3:0:0:1/state`]: 'running\n', [`${s}device/target3:0:0/3:0:0:1/block/sdc/`]: '',
       [`${c}persistent_address`]: '127.0.0.1\n', [`${c}persistent_port`]: `${target?.port ?? 3260}\n`, [`${c}state`]: `${connState}\n`,
       [`${c}address`]: '127.0.0.1\n', [`${c}port`]: `${target?.port ?? 3260}\n`,

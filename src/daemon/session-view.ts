@@ -52,11 +52,24 @@ export function portalsOf(ms: ManagedSession): { persistentPortal: { address: st
   };
 }
 
+/** The Interface block of `-P 1..3`: the iface record, with the socket's local address when connected. */
+export function ifaceOf(ms: ManagedSession): SessionInfo['iface'] {
+  const rec = ms.record;
+  const local = ms.connectedTo?.localAddress ?? '';
+  return {
+    name: ms.key.iface,
+    transport: rec['iface.transport_name'],
+    initiatorName: ms.config.initiatorName,
+    ipAddress: local !== '' ? local : rec['iface.ipaddress'],
+    hwAddress: rec['iface.hwaddress'],
+    netdev: rec['iface.net_ifacename'],
+  };
+}
+
 /** Everything `-m session -P 3` (and --json) shows about one session. */
 export function sessionInfoOf(ms: ManagedSession, showSecrets: boolean): SessionInfo {
   const rec = ms.record;
   const p = ms.session.params;
-  const local = ms.connectedTo?.localAddress ?? '';
   return {
     sid: ms.sid,
     target: ms.key.target,
@@ -65,14 +78,7 @@ export function sessionInfoOf(ms: ManagedSession, showSecrets: boolean): Session
     dataPath: ms.session.opts.transport.name,
     flash: false,
     ...portalsOf(ms),
-    iface: {
-      name: ms.key.iface,
-      transport: rec['iface.transport_name'],
-      initiatorName: ms.config.initiatorName,
-      ipAddress: local !== '' ? local : rec['iface.ipaddress'],
-      hwAddress: rec['iface.hwaddress'],
-      netdev: rec['iface.net_ifacename'],
-    },
+    iface: ifaceOf(ms),
     states: { ...ms.states },
     timeouts: { ...ms.config.timeouts },
     recovery: recoveryOf(ms),

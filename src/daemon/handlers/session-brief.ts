@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { sessionBrief, sessionFlat } from '../../control/methods/session-schemas.js';
 import type { ManagedSession } from '../managed-session.js';
-import { portalsOf } from '../session-view.js';
+import { ifaceOf, portalsOf } from '../session-view.js';
 
 export type SessionFlat = z.infer<typeof sessionFlat>;
 export type SessionBrief = z.infer<typeof sessionBrief>;
@@ -26,19 +26,10 @@ export function sessionFlatOf(ms: ManagedSession): SessionFlat {
 
 /** `-P 1`: the flat fields plus the portals, the Interface block and the three states. */
 export function sessionBriefOf(ms: ManagedSession): SessionBrief {
-  const rec = ms.record;
-  const local = ms.connectedTo?.localAddress ?? '';
   return {
     ...sessionFlatOf(ms),
     ...portalsOf(ms),
-    iface: {
-      name: ms.key.iface,
-      transport: rec['iface.transport_name'],
-      initiatorName: ms.config.initiatorName,
-      ipAddress: local !== '' ? local : rec['iface.ipaddress'],
-      hwAddress: rec['iface.hwaddress'],
-      netdev: rec['iface.net_ifacename'],
-    },
+    iface: ifaceOf(ms),
     states: { ...ms.states },
   };
 }

@@ -70,6 +70,22 @@ export function channelKernelOpts(root: string, ch: FakeChannel): KernelPathOpti
   return { root, availability: () => ({ available: true }), openChannel: () => ({ channel: ch, pid: ch.pid }), requestTimeoutMs: 2000 };
 }
 
+/**
+ * Kernel path options that open a new fake channel per transport (as offload transports
+ * need), pids from 5001; the groups of every channel opened are pushed to `opened`.
+ */
+export function offloadKernelOpts(root: string, k: FakeKernel, opened: number[][]): KernelPathOptions {
+  let pid = 5000;
+  return {
+    root, availability: () => ({ available: true }), requestTimeoutMs: 2000, offloadPollMs: 1,
+    openChannel: ({ groups }) => {
+      opened.push([...groups]);
+      const ch = k.open({ pid: ++pid, groups });
+      return { channel: ch, pid: ch.pid };
+    },
+  };
+}
+
 /** Sequence numbers of one answer. */
 interface Numbers { statSN: number; expCmdSN: number }
 

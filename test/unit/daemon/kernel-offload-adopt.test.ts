@@ -26,7 +26,7 @@ import { rd32, rd64 } from '../../support/fake-kernel/dsl.js';
 import { T } from '../../support/fake-kernel/types.js';
 import { command, context } from '../cli/exec-helpers.js';
 import { startDaemon, type TestDaemon } from './helpers.js';
-import { playTarget as answerAsTarget, readTree, until, writeTree } from './kernel-fixture.js';
+import { offloadKernelOpts, playTarget as answerAsTarget, readTree, until, writeTree } from './kernel-fixture.js';
 
 const TARGET = 'iqn.2026-11.test.tsiscsi:adopt-offload';
 const SYSFS_INITIATOR = 'iqn.2026-11.test.tsiscsi:from-sysfs';
@@ -40,17 +40,7 @@ const opened: number[][] = [];
 const tree = (files: Record<string, string>): void => writeTree(root, files);
 const types = (from = 0): number[] => k.received.slice(from).map((r) => r.type);
 
-function kernelOpts(): KernelPathOptions {
-  let pid = 5000;
-  return {
-    root, availability: () => ({ available: true }), requestTimeoutMs: 2000, offloadPollMs: 1,
-    openChannel: ({ groups }) => {
-      opened.push([...groups]);
-      const ch = k.open({ pid: ++pid, groups });
-      return { channel: ch, pid: ch.pid };
-    },
-  };
-}
+const kernelOpts = (): KernelPathOptions => offloadKernelOpts(root, k, opened);
 
 /** A session left in the kernel by an earlier run: fake kernel state plus its sysfs files. */
 function existing(o: { sid: number; hostNo: number; transport: string; conn: 'up' | 'failed'; creator?: number; ifacename?: string }): void {

@@ -26,7 +26,7 @@ import { loginResponse, logoutResponse, textData } from '../../support/pdu-build
 import { textResponse } from '../../support/pdu-builder-target.js';
 import { FakeTarget, standardTarget } from '../../support/fake-target/index.js';
 import { invalidEvents, startDaemon, TEST_CONF, type TestDaemon } from './helpers.js';
-import { playTarget as answerAsTarget, readTree, until, writeTree } from './kernel-fixture.js';
+import { offloadKernelOpts, playTarget as answerAsTarget, readTree, until, writeTree } from './kernel-fixture.js';
 
 const TARGET = 'iqn.2026-11.test.tsiscsi:offload';
 const IFACE = 'bnx2i.00:10:18:aa:bb:cc';
@@ -41,17 +41,7 @@ const opened: number[][] = [];
 const tree = (files: Record<string, string>): void => writeTree(root, files);
 const read = (p: string): string => readTree(root, p);
 
-function kernelOpts(): KernelPathOptions {
-  let pid = 5000;
-  return {
-    root, availability: () => ({ available: true }), requestTimeoutMs: 2000, offloadPollMs: 1,
-    openChannel: ({ groups }) => {
-      opened.push([...groups]);
-      const ch = k.open({ pid: ++pid, groups });
-      return { channel: ch, pid: ch.pid };
-    },
-  };
-}
+const kernelOpts = (): KernelPathOptions => offloadKernelOpts(root, k, opened);
 
 /** The fake kernel plays the target for PDUs sent through SEND_PDU, answering with the kernel's ITT. */
 function playTarget(): void {

@@ -28,6 +28,19 @@ export interface ScratchSource {
   get(wanted: number): Buffer;
 }
 
+/**
+ * Direct data placement: where the data segment of a PDU should land. Called with the
+ * checked BHS of a PDU whose data has not all arrived yet (no padding, no data digest);
+ * returns a buffer of exactly `dataLength` bytes to read the data into, or undefined to
+ * assemble it in the framer's own buffer. The PDU is then delivered with `data` = that
+ * buffer. Used for Data-In: the data goes from the socket straight into the command's
+ * buffer, as libiscsi reads it (header first, then the data into the task's buffer).
+ */
+export type Placer = (bhs: Buffer, dataLength: number) => Buffer | undefined;
+
+/** A PDU with at least this much data makes the next boundary read header-first (placement). */
+export const HEADER_FIRST_MIN_DATA = 16 * 1024;
+
 const OFF_TOTAL_AHS_LENGTH = 4;
 const OFF_DATA_SEGMENT_LENGTH = 5;
 const EMPTY = Buffer.alloc(0);
@@ -57,9 +70,20 @@ export class ReceiveFramer {
   private filled = 0;
   private poison: IscsiError | null = null;
   private inPush = false;
+  /** Destination of the current PDU's data (see Placer); bytes past the header go there. */
+  private placed: Buffer | null = null;
+  private placer: Placer | undefined;
+  /** The last PDU carried HEADER_FIRST_MIN_DATA or more: read the next header on its own. */
+  private headerFirst = false;
 
   constructor(opts: FramerOptions, private readonly scratch: ScratchSource) {
     this.opts = validateOptions({ ...opts });
+  }
+
+  /** Turn direct data placement on (a Placer) or off (undefined). */
+  setPlacer(placer: Placer | undefined): void {
+    this.placer = placer;
+    if (placer === undefined) this.headerFirst = false;
   }
 
   /** Change options from the next PDU boundary (call inside `onPdu` for the next PDU, P-03). */
@@ -74,7 +98,16 @@ export class ReceiveFramer {
 
   /** Where the next read should go: the rest of the PDU being assembled, or the scratch buffer. */
   readBuffer(): Buffer {
-    if (this.filled === 0) return this.scratch.get(this.opts.maxDataSegmentLength + BHS_LENGTH + 2 * DIGEST_LENGTH + 3);
+    if (this.filled === 0) {
+      // After a large data PDU, the next is likely one too: read its header alone, so that
+      // its data can be read straight into place (one extra read instead of a copy).
+      if (this.headerFirst) {
+        this.ensureOwn(BHS_LENGTH);
+        return this.own.subarray(0, BHS_LENGTH);
+      }
+      return this.scratch.get(this.opts.maxDataSegmentLength + BHS_LENGTH + 2 * DIGEST_LENGTH + 3);
+    }
+    if (this.placed !== null) return this.placed.subarray(this.filled - this.header!.headerBytes);
     const end = this.assemblyTarget();
     return this.own.subarray(this.filled, end);
   }
@@ -100,6 +133,7 @@ export class ReceiveFramer {
       this.header = null;
       this.filled = 0;
       this.own = EMPTY;
+      this.placed = null;
       throw err;
     } finally {
       this.inPush = false;
@@ -118,15 +152,36 @@ export class ReceiveFramer {
     }
     // The tail is the start of a PDU: keep it (the only copy of these bytes before delivery).
     const n = end - off;
-    this.ensureOwn(this.header ? this.header.total : Math.max(n, MIN_ASSEMBLY));
-    chunk.copy(this.own, 0, off, end);
+    const h = this.header;
+    if (h !== null && this.place(chunk, off, h)) {
+      chunk.copy(this.own, 0, off, off + h.headerBytes);
+      chunk.copy(this.placed!, 0, off + h.headerBytes, end);
+    } else {
+      this.ensureOwn(h ? h.total : Math.max(n, MIN_ASSEMBLY));
+      chunk.copy(this.own, 0, off, end);
+      if (h) this.hash(this.own, 0, n, h);
+    }
     this.filled = n;
-    if (this.header) this.hash(this.own, 0, n, this.header);
     return end;
+  }
+
+  /**
+   * Ask the placer for a destination for the data of the PDU at buf[base..] (its header
+   * is complete, its data is not). Only plain PDUs qualify: data but no padding, no data
+   * digest. Sets `placed` (and room for the header in `own`); false when not placed.
+   */
+  private place(buf: Buffer, base: number, h: Header): boolean {
+    if (this.placer === undefined || h.dataLength === 0 || h.dataDigest || h.digested !== h.dataLength) return false;
+    const dest = this.placer(buf.subarray(base, base + BHS_LENGTH), h.dataLength);
+    if (dest === undefined || dest.length !== h.dataLength) return false;
+    this.ensureOwn(h.headerBytes);
+    this.placed = dest;
+    return true;
   }
 
   /** Add bytes to the PDU being assembled, up to its next milestone (header end, PDU end). */
   private assemble(chunk: Buffer, off: number, onPdu: (pdu: RawPdu) => void): number {
+    if (this.placed !== null) return this.assemblePlaced(chunk, off, onPdu);
     const target = this.assemblyTarget();
     const own = this.own;
     const inPlace = chunk.buffer === own.buffer && chunk.byteOffset === own.byteOffset + this.filled && off === 0;
@@ -135,10 +190,28 @@ export class ReceiveFramer {
     this.filled += n;
     if (this.header === null && this.readHeader(own, 0, this.filled) === null) return off + n;
     const h = this.header!;
+    // The header just completed and the data is still to come: read it into place.
+    if (this.filled === h.headerBytes && this.filled < h.total && this.place(own, 0, h)) return off + n;
     this.hash(own, 0, this.filled, h);
     if (this.filled < h.total) return off + n;
     this.filled = 0;
     this.deliver(own, 0, h, onPdu);
+    return off + n;
+  }
+
+  /** Add data bytes of a placed PDU (read in place, or copied from a chunk) until it is whole. */
+  private assemblePlaced(chunk: Buffer, off: number, onPdu: (pdu: RawPdu) => void): number {
+    const h = this.header!;
+    const dest = this.placed!;
+    const at = this.filled - h.headerBytes;
+    const n = Math.min(h.total - this.filled, chunk.length - off);
+    const inPlace = chunk.buffer === dest.buffer && chunk.byteOffset === dest.byteOffset + at && off === 0;
+    if (!inPlace) chunk.copy(dest, at, off, off + n);
+    this.filled += n;
+    if (this.filled < h.total) return off + n;
+    this.filled = 0;
+    this.placed = null;
+    this.deliver(this.own, 0, h, onPdu, dest);
     return off + n;
   }
 
@@ -196,8 +269,8 @@ export class ReceiveFramer {
     h.crcDone = upTo;
   }
 
-  /** Check the data digest and hand out the PDU at buf[base..base+h.total) as views. */
-  private deliver(buf: Buffer, base: number, h: Header, onPdu: (pdu: RawPdu) => void): void {
+  /** Check the data digest and hand out the PDU at buf[base..base+h.total) as views (data in `placedData` when placed). */
+  private deliver(buf: Buffer, base: number, h: Header, onPdu: (pdu: RawPdu) => void, placedData?: Buffer): void {
     const bhs = buf.subarray(base, base + BHS_LENGTH);
     const dataStart = base + h.headerBytes;
     if (h.dataDigest) {
@@ -209,7 +282,8 @@ export class ReceiveFramer {
     this.header = null;
     this.current = null;
     const ahs = h.ahsLength > 0 ? buf.subarray(base + BHS_LENGTH, base + BHS_LENGTH + h.ahsLength) : EMPTY;
-    const data = h.dataLength > 0 ? buf.subarray(dataStart, dataStart + h.dataLength) : EMPTY;
+    const data = placedData ?? (h.dataLength > 0 ? buf.subarray(dataStart, dataStart + h.dataLength) : EMPTY);
+    if (this.placer !== undefined) this.headerFirst = h.dataLength >= HEADER_FIRST_MIN_DATA;
     onPdu({ bhs, ahs, data });
   }
 }

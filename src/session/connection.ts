@@ -7,6 +7,7 @@
 import { IscsiError, ISCSI_ERR, ProtocolError, TransportError } from '../shared/errors.js';
 import { TimerSlot } from '../shared/clock.js';
 import type { LoginResult } from '../iscsi/login/machine.js';
+import { peekDataIn } from '../iscsi/pdu/data.js';
 import { RESERVED_TAG, type InitiatorPdu, type TargetPdu } from '../iscsi/pdu/types.js';
 import { snLt } from '../iscsi/serial.js';
 import type { SessionStats } from '../iscsi/stats.js';
@@ -78,6 +79,8 @@ export class FfpConnection {
         this.fail(new TransportError('NOP_OUT_TIMEOUT', `no NOP-In within ${ms} ms of a NOP-Out ping (K-04)`, { errno: ISCSI_ERR.PDU_TIMEOUT }));
       },
     });
+    // Data-In data is read straight into its command's buffer (receive-framer.ts Placer).
+    stream.setPlacer((bhs, length) => this.placeDataIn(bhs, length));
     stream.setHandlers({
       onPdu: (pdu) => this.onPdu(pdu),
       onError: (err) => this.fail(err),
@@ -236,6 +239,14 @@ export class FfpConnection {
   }
 
   // ---- receiving -------------------------------------------------------------
+
+  /** Where the data of a Data-In whose header just arrived goes: its command's buffer, if it expects it. */
+  private placeDataIn(bhs: Buffer, length: number): Buffer | undefined {
+    const p = peekDataIn(bhs);
+    if (p === undefined || this.ended) return undefined;
+    const t = this.tasks.get(p.itt);
+    return t?.kind === 'scsi' ? t.scsi.placement(p.dataSN, p.bufferOffset, length) : undefined;
+  }
 
   private onPdu(pdu: TargetPdu): void {
     this.keepalive.activity(); // any PDU from the target proves the connection alive

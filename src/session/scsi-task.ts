@@ -111,6 +111,17 @@ export class ScsiTask {
     return this.dataOuts(r2t.ttt, r2t.bufferOffset, r2t.desiredDataTransferLength, expStatSN);
   }
 
+  /**
+   * Direct data placement (receive-framer.ts Placer): the part of the command's buffer
+   * where the data of the Data-In with `dataSN` at `bufferOffset` belongs, or undefined
+   * when that PDU is not the next one expected or does not fit (onDataIn then refuses it).
+   */
+  placement(dataSN: number, bufferOffset: number, length: number): Buffer | undefined {
+    if (dataSN !== this.nextDataSN || bufferOffset + length > this.expected) return undefined;
+    this.dataIn ??= this.destination(bufferOffset === 0 && length === this.expected);
+    return this.dataIn.subarray(bufferOffset, bufferOffset + length);
+  }
+
   /** Copy one Data-In PDU into place. Returns true when it carried the status (S bit). */
   onDataIn(pdu: DataIn): boolean {
     // With a TTT (A bit) the LUN field is valid and must be the command's (§11.7.4, J-13).
@@ -124,10 +135,12 @@ export class ScsiTask {
       throw new ProtocolError('DATASN_GAP', `Data-In DataSN ${pdu.dataSN}, expected ${this.nextDataSN}`, { where: 'DataIn.DataSN' });
     }
     this.nextDataSN++;
-    // pdu.data may be a view into the connection's receive buffer (pdu-stream.ts): this
-    // copy is the one copy of the data between the socket and the caller (bench/read-64k).
+    // pdu.data is either already in place (read straight into this command's buffer, see
+    // placement()) or a view into the connection's receive buffer (pdu-stream.ts), copied
+    // here: the one copy of the data between the socket and the caller (bench/read-64k).
     this.dataIn ??= this.destination(pdu.bufferOffset === 0 && pdu.data.length === this.expected);
-    pdu.data.copy(this.dataIn, pdu.bufferOffset);
+    const d = this.dataIn;
+    if (pdu.data.buffer !== d.buffer || pdu.data.byteOffset !== d.byteOffset + pdu.bufferOffset) pdu.data.copy(d, pdu.bufferOffset);
     this.received = Math.max(this.received, end);
     return pdu.hasStatus;
   }

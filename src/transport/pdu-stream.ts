@@ -21,7 +21,7 @@
 import type { Duplex } from 'node:stream';
 import { IscsiError, ProtocolError, TransportError } from '../shared/errors.js';
 import { serializePdu } from '../iscsi/framer.js';
-import { ReceiveFramer } from '../iscsi/receive-framer.js';
+import { ReceiveFramer, type Placer } from '../iscsi/receive-framer.js';
 import { decodeTargetPdu, encodePdu } from '../iscsi/pdu/index.js';
 import { BHS_LENGTH, Opcode, type InitiatorPdu, type PduKind, type RawPdu, type TargetPdu } from '../iscsi/pdu/types.js';
 import { countPdu, emptyStats, type SessionStats } from '../iscsi/stats.js';
@@ -126,6 +126,14 @@ export class PduStream {
     this.digests = { headerDigest: opts.headerDigest, dataDigest: opts.dataDigest };
     this.framer.setOptions({ ...this.digests, maxDataSegmentLength: opts.maxRecvDataSegmentLength });
     this.lendDataIn = true;
+  }
+
+  /**
+   * Direct data placement in Full Feature Phase: `placer` names where a PDU's data should
+   * be read to (receive-framer.ts); undefined turns it off.
+   */
+  setPlacer(placer: Placer | undefined): void {
+    this.framer.setPlacer(placer);
   }
 
   /** Where the socket should read next (usertcp `onread.buffer`). */

@@ -82,6 +82,12 @@ export function encodeDataIn(pdu: DataIn): Buffer {
   return bhs;
 }
 
+/** Where a Data-In's data goes, read from its BHS alone (direct data placement); undefined for any other opcode. */
+export function peekDataIn(bhs: Buffer): { itt: number; dataSN: number; bufferOffset: number } | undefined {
+  if ((bhs[0]! & 0x3f) !== Opcode.DataIn) return undefined;
+  return { itt: bhs.readUInt32BE(OFF_ITT), dataSN: bhs.readUInt32BE(OFF_DATASN), bufferOffset: bhs.readUInt32BE(OFF_BUFFER_OFFSET) };
+}
+
 /** Decodes a SCSI Data-In: S without F → BAD_DATA_IN_FLAGS; O+U → BAD_RESIDUAL_FLAGS. */
 export function decodeDataIn(bhs: Buffer, ahs: Buffer, data: Buffer): DataIn {
   checkParts(bhs, ahs, data, Opcode.DataIn, 'DataIn');

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../src/shared/errors.js';
-import { ReceiveFramer, type ScratchSource } from '../../../src/iscsi/receive-framer.js';
+import { HEADER_FIRST_MIN_DATA, ReceiveFramer, type Placer, type ScratchSource } from '../../../src/iscsi/receive-framer.js';
 import type { RawPdu } from '../../../src/iscsi/pdu/types.js';
 import { buildStream, buildWire, hexRaw, prng, randBytes, randInt, type DigestOpts, type WireSpec } from './wire-builder.js';
 
@@ -200,5 +200,112 @@ describe('ReceiveFramer errors poison it (P-04, O-05, C-09)', () => {
       if (got.length === 1) framer.setOptions({ headerDigest: true, dataDigest: true });
     });
     expect(got[1]).toEqual(hexRaw(ffp.raw));
+  });
+});
+
+describe('ReceiveFramer direct data placement (Data-In read straight into the command buffer)', () => {
+  const BIG = HEADER_FIRST_MIN_DATA + 4096; // a multiple of 4: no padding
+  const specs: WireSpec[] = [
+    { opcode: 0x25, itt: 1, data: randBytes(prng(21), BIG) },
+    { opcode: 0x25, itt: 2, data: randBytes(prng(22), BIG) },
+    { opcode: 0x21, itt: 3 },
+    { opcode: 0x25, itt: 4, data: randBytes(prng(23), BIG) },
+    { opcode: 0x25, itt: 5, data: randBytes(prng(24), 1501) }, // padding: never placed
+  ];
+
+  /** A placer handing out one destination per ITT (exactly dataLength bytes), recording its calls. */
+  function destinations(): { placer: Placer; dest: Map<number, Buffer>; calls: number[] } {
+    const dest = new Map<number, Buffer>();
+    const calls: number[] = [];
+    const placer: Placer = (bhs, dataLength) => {
+      const itt = bhs.readUInt32BE(16);
+      calls.push(itt);
+      const b = Buffer.alloc(dataLength, 0xaa);
+      dest.set(itt, b);
+      return b;
+    };
+    return { placer, dest, calls };
+  }
+
+  it.each(COMBOS)('random read sizes give the same PDUs; placed data lands in its destination (HeaderDigest=$hd DataDigest=$dd)', (d) => {
+    const { wire, raws } = buildStream(specs, d);
+    const rand = prng(31);
+    let placements = 0;
+    for (let round = 0; round < 25; round++) {
+      const scratch = fixedScratch(4096 + randInt(rand, 70000));
+      const framer = new ReceiveFramer({ headerDigest: d.hd, dataDigest: d.dd, maxDataSegmentLength: 262144 }, scratch);
+      const { placer, dest, calls } = destinations();
+      framer.setPlacer(placer);
+      const snaps: Snap[] = [];
+      const placedData = new Map<number, boolean>();
+      let at = 0;
+      while (at < wire.length) {
+        const region = framer.readBuffer();
+        const n = Math.min(region.length, wire.length - at, 1 + randInt(rand, 30000));
+        wire.copy(region, 0, at, at + n);
+        at += n;
+        framer.push(region.subarray(0, n), (p) => {
+          snaps.push(hexRaw(p));
+          const itt = p.bhs.readUInt32BE(16);
+          placedData.set(itt, dest.get(itt) === p.data);
+        });
+        scratch.buf.fill(0xee);
+      }
+      expect(snaps).toEqual(raws.map(hexRaw));
+      // Never placed: with a data digest (it covers the bytes as they arrive), with padding, or without data.
+      expect(calls.every((itt) => itt === 1 || itt === 2 || itt === 4)).toBe(true);
+      if (d.dd) expect(calls).toEqual([]);
+      placements += calls.length;
+      for (const itt of calls) {
+        expect(placedData.get(itt), `ITT ${itt} delivered from its destination`).toBe(true);
+        expect(dest.get(itt)!.equals(specs.find((s) => s.itt === itt)!.data!)).toBe(true);
+      }
+    }
+    if (!d.dd) expect(placements).toBeGreaterThan(25);
+  });
+
+  it('after a large data PDU the next read asks for the header alone, then reads the data into the destination', () => {
+    const { wire, raws } = buildStream(specs.slice(0, 2), { hd: false, dd: false });
+    const framer = new ReceiveFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: 262144 }, fixedScratch(256 * 1024));
+    const { placer, dest } = destinations();
+    framer.setPlacer(placer);
+    // First PDU: a boundary read into the scratch takes all of it (no placement needed).
+    const first = framer.readBuffer();
+    expect(first.length).toBe(256 * 1024);
+    const len0 = raws[0]!.bhs.length + raws[0]!.data.length;
+    wire.copy(first, 0, 0, len0);
+    framer.push(first.subarray(0, len0), () => {});
+    // Second: 48 bytes of header, then exactly the data, straight into its destination.
+    const header = framer.readBuffer();
+    expect(header.length).toBe(48);
+    wire.copy(header, 0, len0, len0 + 48);
+    framer.push(header, () => {});
+    const data = framer.readBuffer();
+    expect(data.buffer).toBe(dest.get(2)!.buffer);
+    expect(data.length).toBe(BIG);
+    wire.copy(data, 0, len0 + 48);
+    let got: RawPdu | undefined;
+    framer.push(data, (p) => (got = p));
+    expect(got!.data).toBe(dest.get(2));
+    expect(got!.data.equals(raws[1]!.data)).toBe(true);
+    expect(framer.buffered).toBe(0);
+    // Placement off: boundary reads go to the scratch again.
+    framer.setPlacer(undefined);
+    expect(framer.readBuffer().length).toBe(256 * 1024);
+  });
+
+  it('a placer that declines (undefined) or answers the wrong size leaves the PDU to the assembly buffer', () => {
+    const { wire, raws } = buildStream(specs.slice(0, 2), { hd: false, dd: false });
+    for (const answer of [undefined, Buffer.alloc(BIG - 4)]) {
+      const scratch = fixedScratch(8192);
+      const framer = new ReceiveFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: 262144 }, scratch);
+      let asked = 0;
+      framer.setPlacer(() => {
+        asked++;
+        return answer;
+      });
+      expect(readAll(framer, wire, () => 5000, scratch).snaps).toEqual(raws.map(hexRaw));
+      expect(asked).toBe(2);
+    }
   });
 });

@@ -56,3 +56,40 @@ describe('R-06 Data-In is copied out of the receive buffer', () => {
     expect(data.every((b) => b === 3)).toBe(true);
   });
 });
+
+describe('R-06 direct data placement: placement() names where a Data-In\'s data goes before it is read', () => {
+  it('the next expected Data-In gets its part of the caller\'s buffer; onDataIn then finds the data in place', () => {
+    const into = Buffer.alloc(8192, 0xff);
+    const task = new ScsiTask(1, LUN, { lun: 0, cdb: Buffer.alloc(16), dataInLength: 4096, dataInBuffer: into }, SIZES);
+    const first = task.placement(0, 0, 2048)!;
+    expect(first.buffer).toBe(into.buffer);
+    expect(first.byteOffset).toBe(into.byteOffset);
+    first.fill(1); // the framer reads the data here
+    expect(task.onDataIn(dataIn(first, { hasStatus: false }))).toBe(false);
+    const second = task.placement(1, 2048, 2048)!;
+    expect(second.byteOffset).toBe(into.byteOffset + 2048);
+    second.fill(2);
+    const last = dataIn(second, { bufferOffset: 2048, dataSN: 1 });
+    expect(task.onDataIn(last)).toBe(true);
+    const { data } = task.resultFromDataIn(last);
+    expect([data[0], data[2047], data[2048], data[4095], into[4096]]).toEqual([1, 1, 2, 2, 0xff]);
+  });
+
+  it('declines a Data-In out of DataSN order or past the expected length (onDataIn refuses those: R-07, overrun)', () => {
+    const task = new ScsiTask(1, LUN, { lun: 0, cdb: Buffer.alloc(16), dataInLength: 4096 }, SIZES);
+    expect(task.placement(1, 0, 2048)).toBeUndefined();
+    expect(task.placement(0, 2048, 4096)).toBeUndefined();
+    expect(() => task.onDataIn(dataIn(Buffer.alloc(2048), { dataSN: 1 }))).toThrow(/DataSN 1, expected 0/);
+  });
+
+  it('without a caller buffer the placement allocates the command buffer once', () => {
+    const task = new ScsiTask(1, LUN, { lun: 0, cdb: Buffer.alloc(16), dataInLength: 4096 }, SIZES);
+    const a = task.placement(0, 0, 4096)!;
+    a.fill(7);
+    const pdu = dataIn(a);
+    expect(task.onDataIn(pdu)).toBe(true);
+    const { data } = task.resultFromDataIn(pdu);
+    expect(data.buffer).toBe(a.buffer);
+    expect(data.every((b) => b === 7)).toBe(true);
+  });
+});

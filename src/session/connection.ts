@@ -112,9 +112,11 @@ export class FfpConnection {
         fn(a);
       });
       let scsi!: ScsiTask;
-      const itt = this.tasks.add((tag) => ({
-        kind: 'scsi', scsi: (scsi = new ScsiTask(tag, lun, req, this.params)), resolve: settle(resolve), reject: settle(reject), ...(signal ? { signal } : {}),
-      }));
+      const itt = this.tasks.add((tag) => {
+        const t: Extract<Task, { kind: 'scsi' }> = { kind: 'scsi', scsi: (scsi = new ScsiTask(tag, lun, req, this.params)), resolve: settle(resolve), reject: settle(reject) };
+        if (signal) t.signal = signal;
+        return t;
+      });
       const task = this.tasks.get(itt) as Extract<Task, { kind: 'scsi' }>;
       this.enqueue({
         itt: scsi.itt,

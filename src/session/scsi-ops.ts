@@ -123,7 +123,7 @@ export async function read16(exec: ScsiExecutor, lun: Lun, lba: bigint | number,
   if (into !== undefined && into.length < length) {
     throw new ScsiError('READ_BUFFER_TOO_SMALL', `READ(16) of ${length} bytes into a ${into.length}-byte buffer`, { errno: ISCSI_ERR.INVAL, details: { length, buffer: into.length } });
   }
-  const { data } = await runCdb(exec, lun, read16Cdb({ lba, blocks }), { in: length, ...(into ? { into } : {}) });
+  const { data } = await runCdb(exec, lun, read16Cdb({ lba, blocks }), { in: length, into });
   return data;
 }
 

@@ -76,8 +76,8 @@ export class ScsiTask {
     this.immediateLength = s.immediateData ? Math.min(unsolicitedMax, s.maxXmitDataSegmentLength) : 0;
     this.unsolicitedEnd = s.initialR2T ? this.immediateLength : unsolicitedMax;
     const unsolicited = this.dataOuts(RESERVED_TAG, this.immediateLength, this.unsolicitedEnd - this.immediateLength, expStatSN);
-    const cdb = Buffer.alloc(16);
-    this.request.cdb.copy(cdb, 0, 0, 16);
+    // The BHS CDB field is 16 bytes; a shorter CDB is zero-padded when encoded (§11.3.5).
+    const cdb = this.request.cdb.length <= 16 ? this.request.cdb : this.request.cdb.subarray(0, 16);
     const cmd: ScsiCommand = {
       kind: 'scsi-command',
       immediate: false,
@@ -91,7 +91,7 @@ export class ScsiTask {
       cmdSN,
       expStatSN,
       cdb,
-      data: out ? out.subarray(0, this.immediateLength) : Buffer.alloc(0),
+      data: out ? out.subarray(0, this.immediateLength) : EMPTY,
     };
     return { cmd, unsolicited };
   }

@@ -96,7 +96,9 @@ export function writeLun(bhs: Buffer, lun: Buffer, where: string): void {
  * Padding and digests are the serializer's job, not this one's.
  */
 export function newBhs(opcode: number, immediate: boolean, pdu: { ahs?: Buffer; data: Buffer }, name: string): Buffer {
-  const bhs = Buffer.alloc(BHS_LENGTH);
+  // From Node's buffer pool, zeroed here: Buffer.alloc(48) would be a V8 on-heap array that
+  // a socket write must first move off the heap (a malloc and a copy per PDU sent).
+  const bhs = Buffer.allocUnsafe(BHS_LENGTH).fill(0);
   bhs[OFF_OPCODE] = (immediate ? IMMEDIATE_BIT : 0) | (opcode & OPCODE_MASK);
   const ahsLength = pdu.ahs?.length ?? 0;
   if (ahsLength % 4 !== 0 || ahsLength / 4 > MAX_AHS_WORDS) {

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = ['discovery-1000', 'login-1000', 'hold-10k', 'read-64k', 'daemon-api', 'daemon-sessions-10k', 'failover', 'failover-soak', 'cli-startup'];
+const BENCHES = ['discovery-1000', 'login-1000', 'hold-10k', 'read-64k', 'read-floor', 'daemon-api', 'daemon-sessions-10k', 'failover', 'failover-soak', 'cli-startup'];
 /** Safety cap per run; every bench is designed to finish well within ~5 minutes. */
 const RUN_CAP_MS = 10 * 60_000;
 

@@ -20,7 +20,7 @@
 import { ISCSI_ERR, IscsiError, ProtocolError } from '../shared/errors.js';
 import { crc32cFinal, crc32cInit, crc32cUpdate, DIGEST_LENGTH, readDigest } from './crc32c.js';
 import { checkLength, dataDigestError, padLength, validateOptions, verifyHeaderDigest, type FramerOptions } from './framer.js';
-import { BHS_LENGTH, type RawPdu } from './pdu/types.js';
+import { BHS_LENGTH, Opcode, type RawPdu } from './pdu/types.js';
 
 /** Where reads at a PDU boundary go. The buffer may be shared by many framers (one thread). */
 export interface ScratchSource {
@@ -38,7 +38,7 @@ export interface ScratchSource {
  */
 export type Placer = (bhs: Buffer, dataLength: number) => Buffer | undefined;
 
-/** A PDU with at least this much data makes the next boundary read header-first (placement). */
+/** A Data-In with at least this much data makes the next boundary read header-first (placement). */
 export const HEADER_FIRST_MIN_DATA = 16 * 1024;
 
 const OFF_TOTAL_AHS_LENGTH = 4;
@@ -99,7 +99,7 @@ export class ReceiveFramer {
   /** Where the next read should go: the rest of the PDU being assembled, or the scratch buffer. */
   readBuffer(): Buffer {
     if (this.filled === 0) {
-      // After a large data PDU, the next is likely one too: read its header alone, so that
+      // After a large Data-In, the next is likely one too: read its header alone, so that
       // its data can be read straight into place (one extra read instead of a copy).
       if (this.headerFirst) {
         this.ensureOwn(BHS_LENGTH);
@@ -283,7 +283,8 @@ export class ReceiveFramer {
     this.current = null;
     const ahs = h.ahsLength > 0 ? buf.subarray(base + BHS_LENGTH, base + BHS_LENGTH + h.ahsLength) : EMPTY;
     const data = placedData ?? (h.dataLength > 0 ? buf.subarray(dataStart, dataStart + h.dataLength) : EMPTY);
-    if (this.placer !== undefined) this.headerFirst = h.dataLength >= HEADER_FIRST_MIN_DATA;
+    // Only Data-In is placed: a large Text Response (SendTargets) gains nothing from it (bench/discovery-1000).
+    if (this.placer !== undefined) this.headerFirst = h.dataLength >= HEADER_FIRST_MIN_DATA && (bhs[0]! & 0x3f) === Opcode.DataIn;
     onPdu({ bhs, ahs, data });
   }
 }

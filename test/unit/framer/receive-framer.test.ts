@@ -294,6 +294,16 @@ describe('ReceiveFramer direct data placement (Data-In read straight into the co
     expect(framer.readBuffer().length).toBe(256 * 1024);
   });
 
+  it('a large PDU other than a Data-In (a SendTargets Text Response) does not make the next read header-first', () => {
+    const { wire } = buildStream([{ opcode: 0x24, itt: 1, data: randBytes(prng(25), BIG) }], { hd: false, dd: false });
+    const framer = new ReceiveFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: 262144 }, fixedScratch(256 * 1024));
+    framer.setPlacer(destinations().placer);
+    const region = framer.readBuffer();
+    wire.copy(region);
+    framer.push(region.subarray(0, wire.length), () => {});
+    expect(framer.readBuffer().length).toBe(256 * 1024);
+  });
+
   it('a placer that declines (undefined) or answers the wrong size leaves the PDU to the assembly buffer', () => {
     const { wire, raws } = buildStream(specs.slice(0, 2), { hd: false, dd: false });
     for (const answer of [undefined, Buffer.alloc(BIG - 4)]) {

@@ -60,10 +60,12 @@ export async function discoverSendTargets(opts: SendTargetsOptions): Promise<Sen
     session.close();
     throw err;
   }
-  // Results already received stay valid even if the target drops us now (I-20).
-  await session.logout().catch((err: unknown) => opts.logger?.debug({ err }, 'discovery logout failed'));
+  // Results already received stay valid even if the target drops us now (I-20). The
+  // Logout Request leaves first; the answer is parsed while the target replies and closes.
+  const loggedOut = session.logout().catch((err: unknown) => opts.logger?.debug({ err }, 'discovery logout failed'));
   const result = parseSendTargets(pairs, opts.portal);
   for (const w of result.warnings) opts.logger?.warn({ code: w.code, portal: opts.portal }, w.message);
+  await loggedOut;
   return result;
 }
 

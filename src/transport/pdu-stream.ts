@@ -157,8 +157,13 @@ export class PduStream {
     const pieces = serializePdu(encodePdu(pdu), this.digests);
     countPdu(this.stats, 'tx', pdu.kind, pdu.data.length);
     this.beforeWrite();
+    // Header, data and padding in one writev (one TCP segment for a small PDU), unless a
+    // burst already corked the socket.
+    const cork = pieces.length > 1 && !this.corked;
+    if (cork) this.socket.cork();
     let ok = true;
     for (const piece of pieces) ok = this.socket.write(piece);
+    if (cork) this.socket.uncork();
     return ok;
   }
 

@@ -204,6 +204,25 @@ describe('usertcp receive path (reusable receive buffers)', () => {
     for (let i = 0; i < 6; i++) expect(all.readUInt32BE(i * 48 + 16)).toBe(i);
   });
 
+  it('a PDU with data (header, data, padding) leaves in one writev at once, also mid-burst', async () => {
+    const peer = await listen();
+    const s = await connect(peer.port);
+    const sock = await peer.accepted[0]!;
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    const writes = countWrites(s);
+    const ping = { ...nopOutPdu(3), data: Buffer.from('hello') }; // 5 bytes + 3 padding
+    s.send(ping);
+    expect(writes).toEqual([[3]]); // synchronously, one syscall for the three pieces
+    s.send({ ...ping, itt: 4 }); // second in the turn: joins the corked burst
+    await tick(30);
+    expect(writes).toEqual([[3], [3]]);
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(2 * 56);
+    expect(all.subarray(48, 53).toString()).toBe('hello');
+    expect(all.readUInt32BE(56 + 16)).toBe(4);
+  });
+
   it('sendRaw: pre-encoded bytes take the same write path and are counted in the statistics', async () => {
     const peer = await listen();
     const s = await connect(peer.port);

@@ -90,14 +90,22 @@ export function decodeText(data: Buffer, where: string): TextPair[] {
 function decodeString(text: string, where: string): TextPair[] {
   const pairs: TextPair[] = [];
   const end = text.length - 1; // the final NUL
+  // The last two keys found valid: SendTargets alternates TargetName and TargetAddress, so
+  // 2000 items need two key-name checks, not 2000.
+  let good1 = '\0'; // never a key: items are split at NUL
+  let good2 = '\0';
   let start = 0;
   while (start < end) {
     const nul = text.indexOf('\0', start);
     const eq = text.indexOf('=', start);
     if (eq < 0 || eq > nul) throw textError(TEXT_ERR.MISSING_EQUALS, 'key=value item has no "="', `${where}[${pairs.length}]`);
     const key = text.slice(start, eq);
-    if (!isValidKeyName(key)) {
-      throw textError(TEXT_ERR.BAD_KEY, `invalid key-name (${Buffer.byteLength(key)} bytes)`, `${where}[${pairs.length}]`);
+    if (key !== good1 && key !== good2) {
+      if (!isValidKeyName(key)) {
+        throw textError(TEXT_ERR.BAD_KEY, `invalid key-name (${Buffer.byteLength(key)} bytes)`, `${where}[${pairs.length}]`);
+      }
+      good2 = good1;
+      good1 = key;
     }
     pairs.push([key, text.slice(eq + 1, nul)]);
     start = nul + 1;

@@ -67,6 +67,21 @@ describe('decodeText', () => {
     expect(decodeText(wire('X-com.example+a@b_c=1\0'), 't')).toEqual([['X-com.example+a@b_c', '1']]);
   });
 
+  it('checks every key among repeated ones (SendTargets answers repeat two keys 1000 times)', () => {
+    const ok = 'TargetName=a\0TargetAddress=b\0TargetName=c\0TargetAddress=d\0';
+    expect(decodeText(wire(ok), 't')).toHaveLength(4);
+    for (const bad of ['=x', 'Bad Key=x', 'TargetName:=x']) {
+      let err: unknown;
+      try {
+        decodeText(wire(`${ok}${bad}\0TargetName=e\0`), 't');
+      } catch (e) {
+        err = e;
+      }
+      expect((err as ProtocolError).code, bad).toBe(TEXT_ERR.BAD_KEY);
+      expect((err as ProtocolError).details?.where).toBe('t[4]');
+    }
+  });
+
   it('rejects invalid UTF-8 in a value', () => {
     const data = Buffer.concat([wire('TargetAlias='), Buffer.from([0xff, 0xfe, 0x00])]);
     expect(thrownCode(() => decodeText(data, 't'))).toBe(TEXT_ERR.BAD_UTF8);

@@ -10,6 +10,10 @@
  *   assembly buffer, and the next reads go straight into that buffer, each exactly up to the
  *   end of the header or of the PDU (so a read never runs past the PDU). A PDU larger than
  *   the scratch buffer takes the same path.
+ * - Direct data placement ({@link Placer}): when the header of a cut-off PDU is known, its
+ *   data goes to a buffer the placer names (a Data-In: its command's buffer) instead of
+ *   the assembly buffer. After a large Data-In the next boundary read asks for the header
+ *   alone, so that the next Data-In is placed whole.
  *
  * The PDUs handed to `onPdu` are BORROWED: their `bhs`, `ahs` and `data` are views that the
  * next read overwrites. Copy whatever must outlive the callback. Checks are those of

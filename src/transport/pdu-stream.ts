@@ -9,8 +9,9 @@
  * straight into the framer's buffers ({@link PduStream.readBuffer}, {@link PduStream.received});
  * any other Duplex delivers 'data' chunks. Either way the framer hands out borrowed views
  * (receive-framer.ts): every PDU is copied once before dispatch, except a Data-In in Full
- * Feature Phase, which is dispatched as views valid only during `onPdu` (the SCSI task
- * copies its data into the command's buffer).
+ * Feature Phase, which is dispatched as views valid only during `onPdu`. Its data is then
+ * either already in the command's buffer (read there directly, {@link PduStream.setPlacer})
+ * or copied there by the SCSI task.
  *
  * Sending: a PDU sent when nothing else was sent in this turn of the event loop is written
  * at once (QD 1: no hop before the command leaves). A second send before the turn's

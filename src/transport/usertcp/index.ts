@@ -3,7 +3,8 @@
  *
  * Reads go straight into the PDU stream's receive buffers (`net.connect({ onread })`):
  * the shared scratch buffer at a PDU boundary, the connection's assembly buffer for the
- * rest of a PDU cut off by a read (src/iscsi/receive-framer.ts). No per-read allocation.
+ * rest of a PDU cut off by a read, or the command's own buffer for Data-In data (direct
+ * placement; src/iscsi/receive-framer.ts). No per-read allocation.
  */
 import type net from 'node:net';
 import { PduStream } from '../pdu-stream.js';

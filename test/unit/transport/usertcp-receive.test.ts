@@ -165,6 +165,15 @@ describe('usertcp receive path (reusable receive buffers)', () => {
     s.socket._write = (chunk: Buffer, enc: BufferEncoding, cb: (e?: Error | null) => void): void => { writes.push([1]); origWrite(chunk, enc, cb); };
     return writes;
   }
+  /** A connected stream whose writes are counted and whose bytes the peer collects. */
+  async function wired(): Promise<{ s: PduStream; chunks: Buffer[]; writes: number[][] }> {
+    const peer = await listen();
+    const s = await connect(peer.port);
+    const sock = await peer.accepted[0]!;
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    return { s, chunks, writes: countWrites(s) };
+  }
   const nopOutPdu = (itt: number) => ({ kind: 'nop-out' as const, immediate: true, lun: LUN, itt, ttt: 0xffffffff, cmdSN: 1, expStatSN: 1, data: Buffer.alloc(0) });
 
   it('QD 1: a lone command is written at once, before the event loop turns (no cork, no setImmediate hop)', async () => {
@@ -186,12 +195,7 @@ describe('usertcp receive path (reusable receive buffers)', () => {
   });
 
   it('commands sent in one turn: the first leaves at once, the rest coalesce into one writev, in order', async () => {
-    const peer = await listen();
-    const s = await connect(peer.port);
-    const sock = await peer.accepted[0]!;
-    const chunks: Buffer[] = [];
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    const writes = countWrites(s);
+    const { s, chunks, writes } = await wired();
     for (let i = 0; i < 5; i++) s.send(nopOutPdu(i));
     expect(writes).toEqual([[1]]);
     // Sends from later microtasks of the same turn join the corked batch too.
@@ -205,12 +209,7 @@ describe('usertcp receive path (reusable receive buffers)', () => {
   });
 
   it('a PDU with data (header, data, padding) leaves in one writev at once, also mid-burst', async () => {
-    const peer = await listen();
-    const s = await connect(peer.port);
-    const sock = await peer.accepted[0]!;
-    const chunks: Buffer[] = [];
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    const writes = countWrites(s);
+    const { s, chunks, writes } = await wired();
     const ping = { ...nopOutPdu(3), data: Buffer.from('hello') }; // 5 bytes + 3 padding
     s.send(ping);
     expect(writes).toEqual([[3]]); // synchronously, one syscall for the three pieces
@@ -224,12 +223,7 @@ describe('usertcp receive path (reusable receive buffers)', () => {
   });
 
   it('sendRaw: pre-encoded bytes take the same write path and are counted in the statistics', async () => {
-    const peer = await listen();
-    const s = await connect(peer.port);
-    const sock = await peer.accepted[0]!;
-    const chunks: Buffer[] = [];
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    const writes = countWrites(s);
+    const { s, chunks, writes } = await wired();
     const raw = Buffer.alloc(48);
     raw[0] = 0x40;
     raw.writeUInt32BE(0x1234, 16);

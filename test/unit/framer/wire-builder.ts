@@ -4,18 +4,9 @@
  * out BHS / AHS / digests / padding by hand.
  */
 import type { RawPdu } from '../../../src/iscsi/pdu/types.js';
+import { referenceCrc32c } from '../../support/crc32c-ref.js';
 
-/** Bit-at-a-time CRC32C (reflected 0x82F63B78, preset and final complement). */
-export function referenceCrc32c(...parts: Uint8Array[]): number {
-  let crc = 0xffffffff;
-  for (const part of parts) {
-    for (const byte of part) {
-      crc ^= byte;
-      for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
-    }
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
+export { referenceCrc32c };
 
 /** Digest bytes as they appear on the wire: least-significant byte first. */
 export function digestBytes(crc: number): number[] {

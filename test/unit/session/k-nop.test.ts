@@ -13,6 +13,7 @@ import { lunBytes, nopIn as builtNopIn, nopOut } from '../../support/pdu-builder
 import {
   bhs, nextConnectionError, NO_LUN, nth, RESERVED, sent, sleep, useHarness, violationCodes,
 } from './helpers-ikl.js';
+import { referenceCrc32c } from '../../support/crc32c-ref.js';
 
 const h = useHarness();
 const TUR = { lun: 0, cdb: Buffer.alloc(6) };
@@ -28,15 +29,6 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** CRC32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit, apart from src/iscsi/crc32c.ts. */
-function crc32cRef(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 describe('K: NOP-Out / NOP-In', () => {
   it('K-01 a target ping is answered with NOP-Out ITT=0xffffffff, I=1, TTT and LUN copied, CmdSN not advanced', async () => {
@@ -144,7 +136,7 @@ describe('K: NOP-Out / NOP-In', () => {
         expect(itt).not.toBe(RESERVED);
         expect(bhs(ping)).toEqual(nopOut({ immediate: true, lun: NO_LUN, itt, ttt: RESERVED, cmdSN: at.expCmdSN, expStatSN: at.statSN }).bhs);
         expect(ping.raw.length).toBe(digests ? 52 : 48);
-        if (digests) expect(ping.raw.readUInt32LE(48)).toBe(crc32cRef(bhs(ping)));
+        if (digests) expect(ping.raw.readUInt32LE(48)).toBe(referenceCrc32c(bhs(ping)));
         await until(() => s.outstanding === 0, 'the keepalive answer');
       }
       expect(s.stats!.noptx_pdus).toBe(3);

@@ -6,16 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { PingTemplate } from '../../../src/session/ping-template.js';
 import { nopOut } from '../../support/pdu-builder.js';
+import { referenceCrc32c } from '../../support/crc32c-ref.js';
 
-/** CRC32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit, apart from src/iscsi/crc32c.ts. */
-function crc32cRef(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 const expected = (itt: number, cmdSN: number, expStatSN: number): Buffer =>
   nopOut({ immediate: true, lun: Buffer.alloc(8), itt, ttt: 0xffffffff, cmdSN, expStatSN }).bhs;
@@ -43,7 +35,7 @@ describe('K-03 K-07 keepalive NOP-Out template', () => {
       const want = expected(itt, cmdSN, expStatSN);
       expect(b.length).toBe(52);
       expect(b.subarray(0, 48)).toEqual(want);
-      expect(b.readUInt32LE(48)).toBe(crc32cRef(want));
+      expect(b.readUInt32LE(48)).toBe(referenceCrc32c(want));
     }
   });
 

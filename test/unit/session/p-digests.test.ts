@@ -9,16 +9,8 @@ import type { Session } from '../../../src/session/session.js';
 import { read16, write16 } from '../../../src/session/scsi-ops.js';
 import { nopIn, type FakeTarget, type Received } from '../../support/fake-target/index.js';
 import { dslOf, loggedIn, newSession, ofKind, pattern, rejectionOf, startTarget } from './helpers-jnr.js';
+import { referenceCrc32c } from '../../support/crc32c-ref.js';
 
-/** CRC32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit. */
-function crc32cRef(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 const pad4 = (n: number): number => (4 - (n % 4)) % 4;
 const DIGESTS = { headerDigest: ['CRC32C' as const], dataDigest: ['CRC32C' as const] };
@@ -32,7 +24,7 @@ function expectLayout(r: Received, digests: boolean): void {
     expect(r.raw.length).toBe(header + dsl + pad4(dsl));
     return;
   }
-  expect(r.raw.readUInt32LE(header)).toBe(crc32cRef(r.raw.subarray(0, header)));
+  expect(r.raw.readUInt32LE(header)).toBe(referenceCrc32c(r.raw.subarray(0, header)));
   const dataStart = header + 4;
   const dataEnd = dataStart + dsl + pad4(dsl);
   if (dsl === 0) {
@@ -40,7 +32,7 @@ function expectLayout(r: Received, digests: boolean): void {
     return;
   }
   expect(r.raw.length).toBe(dataEnd + 4);
-  expect(r.raw.readUInt32LE(dataEnd)).toBe(crc32cRef(r.raw.subarray(dataStart, dataEnd)));
+  expect(r.raw.readUInt32LE(dataEnd)).toBe(referenceCrc32c(r.raw.subarray(dataStart, dataEnd)));
 }
 
 function failure(session: Session): Promise<IscsiError> {

@@ -33,6 +33,11 @@ export interface ApplyDiscoveryOptions {
   readonly isBusy?: (key: NodeKey) => boolean;
   /** Limit `delete` to records bound to these ifaces (the ifaces discovery ran on). */
   readonly ifaces?: readonly string[];
+  /**
+   * Values the source itself gives a record (firmware: CHAP, startup, initiator name), laid
+   * over the new-record defaults: an unchanged source then leaves the record unchanged.
+   */
+  readonly values?: (key: NodeKey) => Readonly<Record<string, string>> | undefined;
 }
 
 /** What a discovery apply did. Every returned portal is in exactly one of created/updated/unchanged/skipped/failed. */
@@ -79,7 +84,9 @@ export async function applyDiscoveryOps(ctx: Ctx, source: DiscoverySource, found
       result.failed.push({ key, error: notFound(`iface ${key.iface}`, { iface: key.iface }) });
       continue;
     }
-    const fresh = freshNodeRecord(ctx.defaults.node, key, source, iface.record);
+    const base = freshNodeRecord(ctx.defaults.node, key, source, iface.record);
+    const own = opts.values?.(key);
+    const fresh = own ? ({ ...base, ...own } as NodeRecord) : base;
     await applyOne(ctx, result, key, fresh, byKey.get(id), ops, persist);
   }
   if (persist && ops.has('delete')) await deleteStale(ctx, result, all, source, seen, opts);

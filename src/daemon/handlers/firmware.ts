@@ -13,92 +13,25 @@
  */
 import { discoveryFirmware, firmwareLogin } from '../../control/methods/firmware.js';
 import type { AnyMethod } from '../../control/method.js';
-import type { NodeKey, NodeRecord } from '../../db/index.js';
-import { freshNodeRecord, mergeRediscovered, sameRecord } from '../../db/merge-rules.js';
+import type { DiscoveryOp, NodeRecord } from '../../db/index.js';
+import { nodeKeyId } from '../../db/discovery-ops.js';
 import { BOOT_LOGIN_OVERRIDES, firmwareNodeKey, firmwareRecordValues, type FirmwareTarget } from '../../discovery/firmware.js';
-import { ConfigError } from '../../shared/errors.js';
-import { firstErrnoOf, itemErrorOf, type ItemError } from '../outcomes.js';
+import { firstErrnoOf, itemErrorOf } from '../outcomes.js';
 import { bind, type HandlerContext } from './context.js';
 
 const FW = { type: 'fw' } as const;
-type Op = 'new' | 'update' | 'delete' | 'nonpersistent';
 
-const idOf = (k: NodeKey): string => JSON.stringify([k.target, k.address, k.port, k.tpgt, k.iface]);
-
-interface Applied {
-  /** Effective record per target, firmware order (what logins use). */
-  records: NodeRecord[];
-  created: NodeKey[];
-  updated: NodeKey[];
-  unchanged: NodeKey[];
-  skipped: NodeKey[];
-  deleted: NodeKey[];
-  kept: NodeKey[];
-  failed: { node: NodeKey; error: ItemError }[];
-}
-
-/** The fresh record of a firmware target: new-record defaults, the iface, the firmware's values. */
-async function freshRecord(ctx: HandlerContext, t: FirmwareTarget): Promise<NodeRecord> {
-  const key = firmwareNodeKey(t);
-  const iface = await ctx.store.ifaces.get(key.iface);
-  if (!iface) throw new ConfigError('IFACE_NOT_FOUND', `iface '${key.iface}' does not exist`, { details: { iface: key.iface } });
-  return { ...freshNodeRecord(ctx.store.defaults.node, key, FW, iface.record), ...firmwareRecordValues(t) } as NodeRecord;
-}
-
-/** Apply `ops` to the firmware records of `targets` (see module comment). */
-async function applyFirmware(ctx: HandlerContext, targets: readonly FirmwareTarget[], opList: readonly Op[]): Promise<Applied> {
-  const ops = new Set<Op>(opList.length > 0 ? opList : ['new', 'update', 'delete']);
-  const persist = !ops.has('nonpersistent');
-  const out: Applied = { records: [], created: [], updated: [], unchanged: [], skipped: [], deleted: [], kept: [], failed: [] };
-  const seen = new Set<string>();
+/** The firmware's records with the discovery ops (db/discovery-ops.ts), firmware values in the fresh record. */
+async function applyFirmware(ctx: HandlerContext, targets: readonly FirmwareTarget[], ops: readonly DiscoveryOp[]) {
+  const values = new Map<string, Record<string, string>>();
   for (const t of targets) {
-    const key = firmwareNodeKey(t);
-    if (seen.has(idOf(key))) continue;
-    seen.add(idOf(key));
-    try {
-      const fresh = await freshRecord(ctx, t);
-      const existing = await ctx.store.getNode(key);
-      if (!existing) {
-        out.records.push(fresh);
-        if (persist && ops.has('new')) {
-          await ctx.store.putNode(fresh, { edited: [] });
-          out.created.push(key);
-        } else out.skipped.push(key);
-        continue;
-      }
-      if (persist && !ops.has('update')) {
-        out.records.push(existing.record);
-        out.unchanged.push(key);
-        continue;
-      }
-      const merged = mergeRediscovered(fresh, existing.record, existing.edited);
-      out.records.push(merged);
-      if (!persist) out.skipped.push(key);
-      else if (sameRecord(merged, existing.record)) out.unchanged.push(key);
-      else {
-        await ctx.store.putNode(merged, { overwrite: true, edited: existing.edited });
-        out.updated.push(key);
-      }
-    } catch (err) {
-      out.failed.push({ node: key, error: itemErrorOf(err) });
-    }
+    const id = nodeKeyId(firmwareNodeKey(t));
+    if (!values.has(id)) values.set(id, firmwareRecordValues(t));
   }
-  if (persist && ops.has('delete')) {
-    for (const e of (await ctx.store.listSourceNodes(FW)).items) {
-      if (seen.has(idOf(e.key))) continue;
-      if (ctx.sessions.isBusy(e.key)) {
-        out.kept.push(e.key);
-        continue;
-      }
-      try {
-        await ctx.store.deleteNode(e.key);
-        out.deleted.push(e.key);
-      } catch (err) {
-        out.failed.push({ node: e.key, error: itemErrorOf(err) });
-      }
-    }
-  }
-  return out;
+  const applied = await ctx.store.applyDiscovery(FW, targets.map(firmwareNodeKey), {
+    ops, isBusy: (k) => ctx.sessions.isBusy(k), values: (k) => values.get(nodeKeyId(k)),
+  });
+  return { ...applied, failed: applied.failed.map((f) => ({ node: f.key, error: itemErrorOf(f.error) })) };
 }
 
 /** The record a boot login uses: firmware values plus the boot overrides. */

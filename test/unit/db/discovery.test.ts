@@ -111,6 +111,21 @@ describe('discovery ops (reference §5.6) with edit-preserving merge', () => {
     expect(r.skipped).toEqual([A, B]);
   });
 
+  it('values the source gives (firmware CHAP, startup) are part of the fresh record: unchanged source, unchanged record; user edits kept', async () => {
+    const given = { 'node.startup': 'onboot', 'node.session.auth.username': 'fwuser' };
+    const values = (k: NodeKey): Record<string, string> | undefined => (k.target === A.target ? given : undefined);
+    const first = await store.applyDiscovery(ST, [A, B], { values });
+    expect(first.created).toEqual([A, B]);
+    expect(await startup(A)).toBe('onboot');
+    expect(await startup(B)).toBe('manual');
+    expect((await store.applyDiscovery(ST, [A, B], { values })).unchanged).toEqual([A, B]);
+    await store.updateNode(A, { 'node.startup': 'automatic' });
+    const changed = await store.applyDiscovery(ST, [A, B], { values: (k) => (k.target === A.target ? { ...given, 'node.session.auth.username': 'other' } : undefined) });
+    expect(changed.updated).toEqual([A]);
+    const a = (await store.getNode(A))!.record;
+    expect([a['node.startup'], a['node.session.auth.username']]).toEqual(['automatic', 'other']);
+  });
+
   it('binds records to the iface given per portal; an unknown iface fails only that portal', async () => {
     await store.ifaces.create('eth1', { 'iface.net_ifacename': 'eth1', 'iface.initiatorname': 'iqn.2016-04.com.tsiscsi:eth1' });
     const r = await store.applyDiscovery(ST, [{ ...A, iface: 'eth1' }, { ...B, iface: 'missing' }]);

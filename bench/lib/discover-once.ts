@@ -11,7 +11,11 @@ import { userTcpTransport } from '../../src/transport/usertcp/index.js';
 import { OUR_INITIATOR } from './names.js';
 
 const [host = '127.0.0.1', port = '3260', expected = '0'] = process.argv.slice(2);
-const found = await discoverSendTargets({ transport: userTcpTransport, portal: { host, port: Number(port) }, initiatorName: OUR_INITIATOR, isid: isidFromQualifier(0) });
+// MaxRecvDataSegmentLength as iscsi-ls offers it (see discovery-1000.ts).
+const found = await discoverSendTargets({
+  transport: userTcpTransport, portal: { host, port: Number(port) }, initiatorName: OUR_INITIATOR, isid: isidFromQualifier(0),
+  offer: { maxRecvDataSegmentLength: 262144 },
+});
 if (found.targets.length !== Number(expected)) {
   process.stderr.write(`discover-once: ${found.targets.length} targets, expected ${expected}\n`);
   process.exit(1);

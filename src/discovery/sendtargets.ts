@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import { systemClock, TimerSlot, type Clock } from '../shared/clock.js';
 import { parseSendTargets, type SendTargetsResult } from '../iscsi/sendtargets.js';
 import type { ChapConfig } from '../iscsi/security.js';
-import type { TextPair } from '../iscsi/text/codec.js';
+import { decodeText } from '../iscsi/text/codec.js';
 import type { OperationalOffer } from '../iscsi/text/negotiate.js';
 import { Session } from '../session/session.js';
 import type { Portal, Transport } from '../transport/types.js';
@@ -52,18 +52,25 @@ export async function discoverSendTargets(opts: SendTargetsOptions): Promise<Sen
     ...(opts.random ? { random: opts.random } : {}),
   });
   await session.login();
-  let pairs: TextPair[];
+  let text: Buffer;
   try {
     const where = `${opts.portal.host}:${opts.portal.port}`;
-    pairs = await answerWithin(session.sendTargets('All'), opts.responseTimeoutMs ?? 30_000, opts.clock ?? systemClock, where);
+    text = await answerWithin(session.sendTargetsText('All'), opts.responseTimeoutMs ?? 30_000, opts.clock ?? systemClock, where);
   } catch (err) {
     session.close();
     throw err;
   }
   // Results already received stay valid even if the target drops us now (I-20). The
-  // Logout Request leaves first; the answer is parsed while the target replies and closes.
-  const loggedOut = session.logout().catch((err: unknown) => opts.logger?.debug({ err }, 'discovery logout failed'));
-  const result = parseSendTargets(pairs, opts.portal);
+  // Logout Request leaves first; the answer is decoded and parsed while the target
+  // replies. It is complete at the Logout Response: the TCP close finishes in the background.
+  const loggedOut = session.logout({ awaitClose: false }).catch((err: unknown) => opts.logger?.debug({ err }, 'discovery logout failed'));
+  let result: SendTargetsResult;
+  try {
+    result = parseSendTargets(decodeText(text, 'TextResponse.data'), opts.portal);
+  } catch (err) {
+    await loggedOut;
+    throw err;
+  }
   for (const w of result.warnings) opts.logger?.warn({ code: w.code, portal: opts.portal }, w.message);
   await loggedOut;
   return result;

@@ -31,7 +31,7 @@ export type { ConnectionHooks, ConnectionOptions, LogoutResult, UnfinishedComman
 type Pending<T> = { resolve: (v: T) => void; reject: (e: IscsiError) => void };
 type Task =
   | ({ kind: 'scsi'; scsi: ScsiTask; signal?: AbortSignal; cmdSN?: number; aborting?: boolean } & Pending<ScsiResult>)
-  | ({ kind: 'text'; text: TextTask } & Pending<TextPair[]>)
+  | ({ kind: 'text'; text: TextTask } & Pending<Buffer>)
   | ({ kind: 'nop' } & Pending<Buffer>)
   | ({ kind: 'tmf' } & Pending<number>)
   | ({ kind: 'logout' } & Pending<LogoutResult>);
@@ -130,12 +130,12 @@ export class FfpConnection {
     });
   }
 
-  /** One text exchange; at most one outstanding (I-12). */
-  text(pairs: readonly TextPair[]): Promise<TextPair[]> {
+  /** One text exchange; at most one outstanding (I-12). Resolves with the answer's raw key=value text. */
+  text(pairs: readonly TextPair[]): Promise<Buffer> {
     if ([...this.tasks.values()].some((t) => t.kind === 'text')) {
       return Promise.reject(new IscsiError('TEXT_BUSY', 'a Text Request is already outstanding (I-12)', { errno: ISCSI_ERR.BUSY }));
     }
-    return new Promise<TextPair[]>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       let text!: TextTask;
       this.tasks.add((itt) => ({ kind: 'text', text: (text = new TextTask(itt, pairs, this.params.maxXmitDataSegmentLength)), resolve, reject }));
       this.enqueue({ itt: text.itt, build: (cmdSN, expStatSN) => [text.first(cmdSN, expStatSN)] });
@@ -154,9 +154,11 @@ export class FfpConnection {
 
   /**
    * Logout reason 0 (L-01), immediate so CmdSN is carried but not advanced (J-02); wait
-   * up to `timeoutMs` (L-08); then fail what is left (L-09) and close TCP (L-03).
+   * up to `timeoutMs` (L-08); then fail what is left (L-09) and close TCP (L-03). With
+   * `awaitClose` false the answer is returned while the close (our FIN, then the target's,
+   * at most 1 s) finishes in the background.
    */
-  async logout(timeoutMs: number): Promise<LogoutResult> {
+  async logout(timeoutMs: number, awaitClose = true): Promise<LogoutResult> {
     this.loggingOut = true;
     this.keepalive.stop();
     const timer = new TimerSlot(this.opts.clock, 'logout-timeout');
@@ -171,7 +173,8 @@ export class FfpConnection {
       timer.cancel();
       // Built only if something is left to fail: its stack capture was ~1 % of a login+logout profile (bench/login-1000).
       this.teardown(() => new IscsiError('SESSION_LOGGED_OUT', 'session logged out with commands outstanding', { errno: ISCSI_ERR.LOGOUT }), true);
-      await this.closeStream();
+      const closed = this.closeStream();
+      if (awaitClose) await closed;
     }
   }
 
@@ -340,7 +343,7 @@ export class FfpConnection {
     const step = t.text.onResponse(pdu, this.numbering.cmdSN, this.numbering.expStatSN);
     if (step.type === 'send') return this.send(step.pdu); // continuations are immediate: no CmdSN
     this.tasks.delete(pdu.itt);
-    t.resolve(step.pairs);
+    t.resolve(step.text);
   }
 
   /**

@@ -22,7 +22,7 @@ import type { LoginResult } from '../iscsi/login/machine.js';
 import type { AsyncMessage } from '../iscsi/pdu/types.js';
 import { encodeLun } from '../iscsi/scsi/lun.js';
 import type { SessionStats } from '../iscsi/stats.js';
-import type { TextPair } from '../iscsi/text/codec.js';
+import { decodeText, type TextPair } from '../iscsi/text/codec.js';
 import { defaultOffer, type NegotiatedParams, type OperationalOffer } from '../iscsi/text/negotiate.js';
 import type { PduStream } from '../transport/pdu-stream.js';
 import type { Portal } from '../transport/types.js';
@@ -220,16 +220,29 @@ export class Session extends EventEmitter {
 
   /** A text negotiation / SendTargets exchange (I-03, I-08, I-09, I-12). */
   text(pairs: readonly TextPair[]): Promise<TextPair[]> {
-    const sendTargetsOnly = pairs.length === 1 && pairs[0]![0] === 'SendTargets';
-    return this.guard(sendTargetsOnly ? 'Text Request' : 'Text Request other than SendTargets', !sendTargetsOnly, (conn) => conn.text(pairs));
+    return this.textAnswer(pairs).then(decodeAnswer);
   }
 
   /** SendTargets=All on a Discovery session; on a Normal session only "" or a name is allowed (I-04). */
   sendTargets(value = 'All'): Promise<TextPair[]> {
+    return this.sendTargetsText(value).then(decodeAnswer);
+  }
+
+  /**
+   * sendTargets() without the decoding: the answer's reassembled key=value text, for a
+   * caller with something to send first (discovery's Logout). decodeText(text,
+   * 'TextResponse.data') gives the pairs.
+   */
+  sendTargetsText(value = 'All'): Promise<Buffer> {
     if (value === 'All' && this.opts.sessionType !== 'Discovery') {
       return Promise.reject(new IscsiError('SENDTARGETS_ALL_ON_NORMAL', 'SendTargets=All is only valid on a Discovery session (I-04)', { errno: ISCSI_ERR.INVAL }));
     }
-    return this.text([['SendTargets', value]]);
+    return this.textAnswer([['SendTargets', value]]);
+  }
+
+  private textAnswer(pairs: readonly TextPair[]): Promise<Buffer> {
+    const sendTargetsOnly = pairs.length === 1 && pairs[0]![0] === 'SendTargets';
+    return this.guard(sendTargetsOnly ? 'Text Request' : 'Text Request other than SendTargets', !sendTargetsOnly, (conn) => conn.text(pairs));
   }
 
   /**
@@ -261,8 +274,10 @@ export class Session extends EventEmitter {
    * then close TCP (L-03). Resolves with the target's answer, or undefined when there was
    * no connection to log out on. A Logout Response 2/3 with Time2Retain > 0 delays the next
    * login() by Time2Wait (L-05); response 0 and 1 times are ignored (L-04, L-06).
+   * `awaitClose: false` resolves on the Logout Response and lets the TCP close finish in
+   * the background (SendTargets discovery: its answer is complete by then).
    */
-  async logout(): Promise<LogoutResult | undefined> {
+  async logout(opts: { awaitClose?: boolean } = {}): Promise<LogoutResult | undefined> {
     if (this._state === 'logging-in') this.loginAbort?.abort();
     if (this._state !== 'logged-in') {
       if (this._state === 'failed' || this._state === 'free' || this._state === 'closed' || this._state === 'logging-in') {
@@ -274,7 +289,7 @@ export class Session extends EventEmitter {
       throw new IscsiError('SESSION_BUSY', `cannot log out while the session is ${this._state}`, { errno: ISCSI_ERR.INTERNAL });
     }
     this.userClosing = true;
-    return this.logoutNow();
+    return this.logoutNow(opts.awaitClose ?? true);
   }
 
   /** Drop the connection without a logout (forced teardown, from any state: a login in progress is aborted). */
@@ -288,10 +303,10 @@ export class Session extends EventEmitter {
   // ---- internals -------------------------------------------------------------
 
   /** Logout reason 0 on the live connection; see logout(). */
-  private async logoutNow(): Promise<LogoutResult> {
+  private async logoutNow(awaitClose: boolean): Promise<LogoutResult> {
     this.setState('logging-out');
     try {
-      const result = await this.conn!.logout(this.opts.logoutTimeoutMs ?? 15_000);
+      const result = await this.conn!.logout(this.opts.logoutTimeoutMs ?? 15_000, awaitClose);
       if (result.response !== 0) this.log.warn({ ...result }, 'logout response was not "closed successfully"');
       if (result.time2Retain !== undefined && result.time2Retain > 0) {
         this.reloginNotBefore = this.clock.now() + (result.time2Wait ?? 0) * 1000;
@@ -394,7 +409,7 @@ export class Session extends EventEmitter {
   private onLogoutRequest(pdu: AsyncMessage): void {
     if (this._state !== 'logged-in') return;
     this.emit('logout-requested', { parameter3: pdu.parameter3 });
-    this.logoutNow().then(
+    this.logoutNow(true).then(
       (result) => {
         this.pendingAdopted = 0;
         this.emit('target-logout', { result } satisfies TargetLogoutInfo);
@@ -414,7 +429,7 @@ export class Session extends EventEmitter {
   private onRenegotiate(pdu: AsyncMessage): void {
     const conn = this.conn;
     if (this._state !== 'logged-in' || conn === undefined) return;
-    conn.text([]).then(
+    conn.text([]).then(decodeAnswer).then(
       (pairs) => this.log.info({ pairs: pairs.map(([k]) => k), within: pdu.parameter3 }, 'renegotiation requested by target answered'),
       (err: IscsiError) => {
         if (err.code !== 'TEXT_BUSY') this.log.warn({ err }, 'renegotiation requested by target failed');
@@ -445,3 +460,7 @@ export class Session extends EventEmitter {
   }
 }
 
+/** A text exchange's answer as pairs (a malformed one rejects with the codec's ProtocolError). */
+function decodeAnswer(text: Buffer): TextPair[] {
+  return decodeText(text, 'TextResponse.data');
+}

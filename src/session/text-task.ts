@@ -5,9 +5,12 @@
  */
 import { ProtocolError } from '../shared/errors.js';
 import { RESERVED_TAG, type TextRequest, type TextResponse } from '../iscsi/pdu/types.js';
-import { TextAssembler, decodeText, encodeText, splitText, type TextPair } from '../iscsi/text/codec.js';
+import { TextAssembler, encodeText, splitText, type TextPair } from '../iscsi/text/codec.js';
 
-export type TextStep = { type: 'send'; pdu: TextRequest } | { type: 'done'; pairs: TextPair[] };
+const EMPTY = Buffer.alloc(0);
+
+/** `done` carries the answer as reassembled key=value text, not yet decoded (see Session.text). */
+export type TextStep = { type: 'send'; pdu: TextRequest } | { type: 'done'; text: Buffer };
 
 /**
  * Cap on one reassembled Text Response. The 64 KB login-text default is too small for
@@ -43,7 +46,7 @@ export class TextTask {
     if (pdu.cont) {
       if (pdu.final) throw new ProtocolError('TEXT_F_AND_C', 'Text Response with both F and C set', { where });
       this.incoming.push(pdu.data, true);
-      return { type: 'send', pdu: this.request(Buffer.alloc(0), pdu.ttt, true, cmdSN, expStatSN) }; // I-09
+      return { type: 'send', pdu: this.request(EMPTY, pdu.ttt, true, cmdSN, expStatSN) }; // I-09
     }
     if (!pdu.final) {
       if (pdu.ttt === RESERVED_TAG) {
@@ -52,11 +55,10 @@ export class TextTask {
       // Keep the partial text (a pair may span PDUs) and ask for more: empty request,
       // F=1, TTT and LUN copied (I-08).
       this.incoming.push(pdu.data, true);
-      return { type: 'send', pdu: { ...this.request(Buffer.alloc(0), pdu.ttt, true, cmdSN, expStatSN), lun: pdu.lun } };
+      return { type: 'send', pdu: { ...this.request(EMPTY, pdu.ttt, true, cmdSN, expStatSN), lun: pdu.lun } };
     }
-    const text = this.incoming.push(pdu.data, false) ?? Buffer.alloc(0);
     // F=1: done; its TTT is ignored (I-10).
-    return { type: 'done', pairs: text.length === 0 ? [] : decodeText(text, 'TextResponse.data') };
+    return { type: 'done', text: this.incoming.push(pdu.data, false) ?? EMPTY };
   }
 
   private request(data: Buffer, ttt: number, immediate: boolean, cmdSN: number, expStatSN: number): TextRequest {

@@ -16,6 +16,8 @@ export interface FakeTargetOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Keep the target's side open after the initiator's FIN (a target slow to close TCP). */
+  halfOpen?: boolean;
 }
 
 interface Waiter {
@@ -46,7 +48,7 @@ export class FakeTarget {
   /** Listen and resolve once the port is bound. */
   static async start(script: Script, opts: FakeTargetOptions = {}): Promise<FakeTarget> {
     const host = opts.host ?? '127.0.0.1';
-    const server = createServer({ noDelay: true });
+    const server = createServer({ noDelay: true, allowHalfOpen: opts.halfOpen === true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => {

@@ -18,7 +18,7 @@ import { userTcpTransport } from '../../../src/transport/usertcp/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import {
   DEFAULT_TARGET_NAME, FakeTarget, parsePairs, standardTarget,
-  type Pair, type Received, type StandardScript, type StandardTargetOptions,
+  type FakeTargetOptions, type Pair, type Received, type StandardScript, type StandardTargetOptions,
 } from '../../support/fake-target/index.js';
 
 export const INITIATOR = 'iqn.2024-01.test.tsiscsi:ikl';
@@ -51,7 +51,7 @@ export class Harness {
   private readonly sessions: Session[] = [];
 
   /** Start a standard fake target; `opts.onPdu` still runs (after the snapshot is taken). */
-  async target(opts: StandardTargetOptions = {}): Promise<Fixture> {
+  async target(opts: StandardTargetOptions = {}, server: FakeTargetOptions = {}): Promise<Fixture> {
     const snaps = new Map<number, SnAtArrival>();
     const script = standardTarget({
       ...opts,
@@ -60,7 +60,7 @@ export class Harness {
         return opts.onPdu?.(ctx, pdu, rec);
       },
     });
-    const target = await FakeTarget.start(script);
+    const target = await FakeTarget.start(script, server);
     this.targets.push(target);
     return {
       target,

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { discoverSendTargets, type SendTargetsOptions } from '../../../src/discovery/sendtargets.js';
+import { TEXT_ERR } from '../../../src/iscsi/text/text-errors.js';
 import { userTcpTransport } from '../../../src/transport/usertcp/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import type { SendTargetsRecord } from '../../support/fake-target/index.js';
@@ -20,6 +21,18 @@ const TUR = { lun: 0, cdb: Buffer.alloc(6) };
 
 function discover(fx: Fixture, extra: Partial<SendTargetsOptions> = {}): ReturnType<typeof discoverSendTargets> {
   return discoverSendTargets({ transport: userTcpTransport, portal: fx.target.portal, initiatorName: INITIATOR, isid: ISID, ...extra });
+}
+
+/** Open TCP sockets of this process (ours and the fake target's). */
+function tcpSockets(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+}
+
+/** Resolves once `cond` holds; fails after 2 s of real time. */
+async function until(cond: () => boolean): Promise<void> {
+  for (const start = Date.now(); !cond(); await sleep(5)) {
+    if (Date.now() - start > 2_000) throw new Error('condition not reached within 2 s');
+  }
 }
 
 /** Rejects if `p` takes longer than `ms` of real time (guards against hangs until a long timeout). */
@@ -269,6 +282,35 @@ describe('I: Discovery sessions and SendTargets', () => {
     expect(bhs(rec)).toEqual(logoutRequest({ immediate: true, reasonCode: 0, itt: rec.pdu.itt, cid: 0, cmdSN: at.expCmdSN, expStatSN: at.statSN }).bhs);
     expect(rec.raw.length).toBe(48);
     await fx.target.waitForClosed(0);
+  });
+
+  it('I-19 L-03 discovery answers at the Logout Response: a target slow to close TCP does not hold it up, and the close still completes', async () => {
+    // The target answers the Logout but never closes its side, even after our FIN.
+    const fx = await h.target({ logout: { close: false } }, { halfOpen: true });
+    const clock = new FakeClock();
+    const result = await within(discover(fx, { clock }), 3_000);
+    expect(result.targets.map((t) => t.name)).toEqual([TARGET]);
+    expect(sent(fx.target, 'logout-request')).toHaveLength(1);
+    // Our FIN went out (L-03); our socket waits (at most 1 s) for the target's.
+    await until(() => fx.target.log.some((e) => e.code === 'PEER_FIN'));
+    const open = tcpSockets();
+    await sleep(20);
+    expect(tcpSockets()).toBe(open);
+    clock.advance(1_000);
+    await until(() => tcpSockets() === open - 1);
+  });
+
+  it('I-19 a malformed SendTargets answer fails discovery with the text error naming the item, after a clean Logout', async () => {
+    const fx = await h.target({ sendTargets: { raw: [['TargetName', TARGET], ['Bad Key', 'x']] } });
+    await expect(discover(fx)).rejects.toMatchObject({ code: TEXT_ERR.BAD_KEY, details: { where: 'TextResponse.data[1]' } });
+    expect(fx.target.received.map((r) => r.pdu.kind)).toEqual(['login-request', 'text-request', 'logout-request']);
+    await fx.target.waitForClosed(0);
+    expect(violationCodes(fx.target)).toEqual([]);
+    // Through Session: the exchange rejects, the session stays logged in.
+    const { s } = await h.open(fx, { sessionType: 'Discovery' });
+    await expect(s.sendTargets()).rejects.toMatchObject({ code: TEXT_ERR.BAD_KEY });
+    expect(s.state).toBe('logged-in');
+    await s.logout();
   });
 
   it('I-20 a target that drops the discovery connection after answering still yields the results', async () => {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { discoverSendTargets, type SendTargetsOptions } from '../../../src/discovery/sendtargets.js';
+import { decodeText } from '../../../src/iscsi/text/codec.js';
 import { TEXT_ERR } from '../../../src/iscsi/text/text-errors.js';
 import { userTcpTransport } from '../../../src/transport/usertcp/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -311,6 +312,15 @@ describe('I: Discovery sessions and SendTargets', () => {
     await expect(s.sendTargets()).rejects.toMatchObject({ code: TEXT_ERR.BAD_KEY });
     expect(s.state).toBe('logged-in');
     await s.logout();
+  });
+
+  it('I-19 the raw SendTargets answer stays intact after more PDUs arrive on the connection', async () => {
+    const fx = await h.target();
+    const { s } = await h.open(fx);
+    const raw = await s.sendTargetsText('');
+    for (let i = 0; i < 3; i++) await s.execute(TUR);
+    await s.ping(Buffer.alloc(64, 0x5a));
+    expect(decodeText(raw, 'answer')).toEqual([['TargetName', TARGET], ['TargetAddress', `127.0.0.1:${fx.target.port},1`]]);
   });
 
   it('I-20 a target that drops the discovery connection after answering still yields the results', async () => {

@@ -22,6 +22,12 @@ const INITIATOR = 'iqn.2024-01.org.tsiscsi:it-failover';
 const TARGET = { tid: 1, iqn: 'iqn.2024-01.org.tsiscsi.it-failover:disk' };
 /** DefaultTime2Wait, seconds, on both sides (negotiation takes the maximum). */
 const T2W = 1;
+/**
+ * Scheduling slack on top of each bound: a loaded CI host delays timers and logins by tens
+ * of ms (22-72 ms over the earlier 50-100 ms slack when the host ran at half speed). A
+ * missed bound would be a whole extra interval or Time2Wait (>= 1 s) late.
+ */
+const SLACK_MS = 300;
 const TUR = { lun: 1, cdb: Buffer.alloc(6) };
 const READ = { lun: 1, cdb: Buffer.from([0x28, 0, 0, 0, 0, 0x10, 0, 0, 1, 0]), dataInLength: 512 };
 
@@ -92,7 +98,7 @@ describe.skipIf(!Tgtd.available() && !process.env.CI)('recovery through a fault 
     await tgt?.stop();
   });
 
-  it('K-04 S-02 a blackholed path with noop 1/1 is detected within interval + timeout + two keepalive ticks + 100 ms; I/O comes back within DefaultTime2Wait + 50 ms', async () => {
+  it('K-04 S-02 a blackholed path with noop 1/1 is detected within interval + timeout + two keepalive ticks (+ slack); I/O comes back within DefaultTime2Wait (+ slack)', async () => {
     proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: tgt.port } });
     const r = await start(1000);
     await r.sup.execute(TUR);
@@ -100,19 +106,20 @@ describe.skipIf(!Tgtd.available() && !process.env.CI)('recovery through a fault 
     const t0 = performance.now();
     proxy.setMode({ kind: 'blackhole' });
     const inflight = r.sup.execute(READ); // swallowed by the blackhole, then handed back
+    inflight.catch(() => undefined); // awaited below; a failed check before that must not leave it unhandled
     const failed = await waitTransition(r, (t) => t.to === 'REOPEN', mark);
     const detect = failed.at - t0;
     expect(failed.cause).toBe('NOP_OUT_TIMEOUT');
     // The shared keepalive scheduler serves the ping and then its timeout on its tick grid:
     // each may come up to one tick late (src/session/keepalive.ts).
-    expect(detect).toBeLessThanOrEqual(1000 + 1000 + 2 * KEEPALIVE_TICK_MS + 100);
+    expect(detect).toBeLessThanOrEqual(1000 + 1000 + 2 * KEEPALIVE_TICK_MS + SLACK_MS);
     // The reopen login is blackholed too: it times out, then the supervisor waits Time2Wait.
     const waiting = await waitTransition(r, (t) => t.to === 'REOPEN' && t.step === 'delay' && t.attempts === 1, mark);
     expect(waiting.cause).toBe('LOGIN_TIMEOUT');
     const t1 = performance.now();
     proxy.setMode({ kind: 'pass' });
     const back = await waitTransition(r, (t) => t.to === 'LOGGED_IN', mark);
-    expect(back.at - t1).toBeLessThanOrEqual(T2W * 1000 + 50);
+    expect(back.at - t1).toBeLessThanOrEqual(T2W * 1000 + SLACK_MS);
     expect((await inflight).data).toHaveLength(512);
     expect((await r.sup.execute(TUR)).status).toBe(0);
   });
@@ -125,13 +132,14 @@ describe.skipIf(!Tgtd.available() && !process.env.CI)('recovery through a fault 
     proxy.resetAll();
     await waitTransition(r, (t) => t.to === 'REOPEN', mark);
     const during = r.sup.execute(READ); // held while the target is offline
+    during.catch(() => undefined); // awaited at the end
     const refused = await waitTransition(r, (t) => t.step === 'delay' && t.attempts === 2, mark, 10_000);
     expect(refused.cause).toBe('TARGET_ERROR');
     expect(r.sup.snapshot().cause?.code).toBe('TARGET_ERROR');
     await tgt.setState(TARGET.tid, 'ready');
     const t1 = performance.now();
     const back = await waitTransition(r, (t) => t.to === 'LOGGED_IN', mark);
-    expect(back.at - t1).toBeLessThanOrEqual(T2W * 1000 + 50 + 100); // + tgtadm latency
+    expect(back.at - t1).toBeLessThanOrEqual(T2W * 1000 + SLACK_MS + 100); // + tgtadm latency
     expect(back.attempts).toBe(0);
     expect(r.transitions.slice(mark).filter((t) => t.step === 'login').length).toBeGreaterThanOrEqual(3);
     expect((await during).data).toHaveLength(512);

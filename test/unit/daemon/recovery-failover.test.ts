@@ -35,8 +35,9 @@ describe('daemon connection recovery', () => {
     const t0 = performance.now();
     proxy.setMode({ kind: 'blackhole' });
     const failed = await eventAfter(d, mark, stateIs(sid, { from: 'LOGGED_IN', to: 'REOPEN' }));
-    // One shared keepalive tick may delay the ping and one its timeout (src/session/keepalive.ts).
-    expect(performance.now() - t0).toBeLessThanOrEqual(1000 + 1000 + 2 * KEEPALIVE_TICK_MS + 150);
+    // One shared keepalive tick may delay the ping and one its timeout (src/session/keepalive.ts);
+    // 300 ms of slack for a loaded host (a miss would be a whole interval late).
+    expect(performance.now() - t0).toBeLessThanOrEqual(1000 + 1000 + 2 * KEEPALIVE_TICK_MS + 300);
     expect(failed).toMatchObject({ cause: 'NOP_OUT_TIMEOUT', session: 'FAILED', internal: 'REOPEN', io: 'hold', trigger: 'connection-lost' });
     expect(d.events.some((e) => d.events.indexOf(e) >= mark && e.type === 'connection.error' && e.code === 'NOP_OUT_TIMEOUT')).toBe(true);
     const during = await sessionOf(d, sid);

@@ -55,7 +55,8 @@ function lunText(lun: Lun): string {
 
 /** Run a CDB; retry on UNIT ATTENTION; throw ScsiError on any other non-GOOD status. */
 export async function runCdb(exec: ScsiExecutor, lun: Lun, cdb: Cdb, data: { in?: number; out?: Buffer; into?: Buffer } = {}): Promise<ScsiResult> {
-  const req: ScsiRequest = { lun, cdb: cdb.cdb.subarray(0, cdb.cdbLength) };
+  // A 16-byte CDB is used as built: a view per I/O was the largest JS item of a QD 1 read profile.
+  const req: ScsiRequest = { lun, cdb: cdb.cdbLength === cdb.cdb.length ? cdb.cdb : cdb.cdb.subarray(0, cdb.cdbLength) };
   if (data.in) req.dataInLength = data.in;
   if (data.into) req.dataInBuffer = data.into;
   if (data.out) req.dataOut = data.out;

@@ -21,7 +21,7 @@ export const MAX_TEXT_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export class TextTask {
   private readonly segments: Buffer[];
-  private readonly incoming = new TextAssembler({ maxBytes: MAX_TEXT_RESPONSE_BYTES });
+  private readonly incoming = new TextAssembler({ maxBytes: MAX_TEXT_RESPONSE_BYTES, where: 'TextResponse.data' });
   private readonly lun = Buffer.alloc(8);
 
   constructor(readonly itt: number, pairs: readonly TextPair[], maxSegment: number) {

@@ -148,6 +148,8 @@ function decodeItem(item: Buffer, where: string): TextPair {
 export interface TextAssemblerOptions {
   /** Largest LTDS accepted, in bytes (default 65536; §6.1 requires at least 8192). */
   maxBytes?: number;
+  /** Where the text comes from, for errors (e.g. `LoginResponse.data`); default `text`. */
+  where?: string;
 }
 
 /**
@@ -159,9 +161,11 @@ export class TextAssembler {
   private chunks: Buffer[] = [];
   private total = 0;
   private readonly maxBytes: number;
+  private readonly where: string;
 
   constructor(opts: TextAssemblerOptions = {}) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_TEXT_BYTES;
+    this.where = opts.where ?? 'text';
   }
 
   /**
@@ -173,7 +177,7 @@ export class TextAssembler {
     if (this.total + data.length > this.maxBytes) {
       const size = this.total + data.length;
       this.reset();
-      throw textError(TEXT_ERR.TOO_LONG, `text of ${size} bytes exceeds the ${this.maxBytes}-byte limit`, 'text');
+      throw textError(TEXT_ERR.TOO_LONG, `text of ${size} bytes exceeds the ${this.maxBytes}-byte limit`, this.where);
     }
     if (cont) {
       this.chunks.push(Buffer.from(data));

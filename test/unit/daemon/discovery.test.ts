@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseIscsidConf } from '../../../src/db/index.js';
 import { FakeTarget, standardTarget, type SendTargetsRecord } from '../../support/fake-target/index.js';
-import { startDaemon, TEST_CONF, type Key, type TestDaemon } from './helpers.js';
+import { INITIATOR, startDaemon, TEST_CONF, type Key, type TestDaemon } from './helpers.js';
 
 const T1 = 'iqn.2024-01.test.fake:one';
 const T2 = 'iqn.2024-01.test.fake:two';
@@ -128,6 +128,21 @@ describe('discovery.sendtargets', () => {
     expect(r.logins!.every((l) => l.sids.length === 1 && l.error === undefined)).toBe(true);
     const sessions = (await d.call<{ sessions: Array<{ target: string; node: Key }> }>('session.list')).sessions;
     expect(sessions.map((s) => s.target).sort()).toEqual([T1, T2]);
+  });
+
+  it('A-06 presents the one InitiatorName on the discovery and on every session and connection', async () => {
+    await st({ login: true });
+    const [first] = (await d.call<{ sessions: Array<{ sid: number; target: string }> }>('session.list')).sessions;
+    await d.call('session.logout', { sid: first!.sid });
+    await d.call('node.login', { target: first!.target });
+    // The first Login Request of each TCP connection names the initiator (D-01); read from the wire bytes.
+    const firsts = new Map<number, Buffer>();
+    for (const r of target.received) if (r.pdu.kind === 'login-request' && !firsts.has(r.conn)) firsts.set(r.conn, r.raw);
+    expect(firsts.size).toBe(4); // discovery, T1, T2, and the re-login
+    for (const raw of firsts.values()) {
+      const data = raw.subarray(48, 48 + raw.readUIntBE(5, 3)).toString('utf8').split('\0');
+      expect(data.filter((item) => item.startsWith('InitiatorName='))).toEqual([`InitiatorName=${INITIATOR}`]);
+    }
   });
 
   it('B-14 concurrent discoveries of one portal use different ISIDs', async () => {

@@ -250,6 +250,19 @@ describe('TextAssembler', () => {
     expect(thrownCode(() => small.push(Buffer.alloc(101), false))).toBe(TEXT_ERR.TOO_LONG);
   });
 
+  it('names where the too-long text came from (default "text")', () => {
+    const where = (asm: TextAssembler): unknown => {
+      try {
+        asm.push(Buffer.alloc(11), false);
+      } catch (err) {
+        return (err as ProtocolError).details.where;
+      }
+      return undefined;
+    };
+    expect(where(new TextAssembler({ maxBytes: 10 }))).toBe('text');
+    expect(where(new TextAssembler({ maxBytes: 10, where: 'TextResponse.data' }))).toBe('TextResponse.data');
+  });
+
   it('E-05 receives 8192 bytes of key=value data in one negotiation sequence', () => {
     // 128 pairs of exactly 64 bytes: "X-com.example.kNNN=" (19) + 44 value bytes + NUL.
     let text = '';

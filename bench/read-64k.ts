@@ -72,16 +72,22 @@ async function ours(s: Session, t: Tgtd, qd: number, blockLength: number, blocks
   return { iops: (done * 1000) / wall, cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wall, tgtdCpuPct: (100 * ((await cpuMsOfPid(t.pid)) - tgtd0)) / wall };
 }
 
-/** iscsi-perf's final "iops average N (M MB/s)". */
+/**
+ * iscsi-perf's final "iops average N (M MB/s)", and its CPU: bash's `times` after it prints
+ * the user and system time of the shell's children (login and exit included, like its wall).
+ */
 async function peer(t: Tgtd, qd: number): Promise<Measured> {
   const tgtd0 = await cpuMsOfPid(t.pid);
   const start = performance.now();
-  const r = await run('iscsi-perf', ['-m', String(qd), '-b', String(IO_BYTES / 512), '-t', String(seconds), `iscsi://${t.host}:${t.port}/${IQN}/1`], (seconds + 30) * 1000);
+  const args = ['-m', String(qd), '-b', String(IO_BYTES / 512), '-t', String(seconds), `iscsi://${t.host}:${t.port}/${IQN}/1`];
+  const r = await run('bash', ['-c', 'iscsi-perf "$@" && times', 'iscsi-perf', ...args], (seconds + 30) * 1000);
   const wall = performance.now() - start;
   const all = [...r.stdout.matchAll(/iops average (\d+)/g)];
   const iops = Number(all.at(-1)?.[1]);
   if (!Number.isFinite(iops) || iops <= 0) throw new Error(`cannot parse iscsi-perf output: ${r.stdout.slice(-500)}`);
-  return { iops, cpuPct: NaN, tgtdCpuPct: (100 * ((await cpuMsOfPid(t.pid)) - tgtd0)) / wall };
+  const children = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stdout);
+  const cpuMs = children ? (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000 : NaN;
+  return { iops, cpuPct: (100 * cpuMs) / wall, tgtdCpuPct: (100 * ((await cpuMsOfPid(t.pid)) - tgtd0)) / wall };
 }
 
 async function main(): Promise<void> {
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
     seriesOut[`oursQd${qd}`] = o;
     seriesOut[`iscsiPerfQd${qd}`] = p;
     seriesOut[`oursCpuPctQd${qd}`] = series('%', v.ours.map((x) => x.cpuPct));
+    seriesOut[`peerCpuPctQd${qd}`] = series('%', v.peer.map((x) => x.cpuPct));
     seriesOut[`tgtdCpuPctOursQd${qd}`] = series('%', v.ours.map((x) => x.tgtdCpuPct));
     seriesOut[`tgtdCpuPctPeerQd${qd}`] = series('%', v.peer.map((x) => x.tgtdCpuPct));
     const ratio = o.median / p.median;
@@ -141,7 +148,7 @@ async function main(): Promise<void> {
       `${o.median.toFixed(0)} MiB/s (${round(median(v.ours.map((x) => x.iops)), 0)} IOPS)`,
       `${p.median.toFixed(0)} MiB/s (${round(median(v.peer.map((x) => x.iops)), 0)} IOPS)`,
       ratio.toFixed(2),
-      `${median(v.ours.map((x) => x.cpuPct)).toFixed(0)} %`,
+      `${median(v.ours.map((x) => x.cpuPct)).toFixed(0)} % / ${median(v.peer.map((x) => x.cpuPct)).toFixed(0)} %`,
       `${median(v.ours.map((x) => x.tgtdCpuPct)).toFixed(0)} % / ${median(v.peer.map((x) => x.tgtdCpuPct)).toFixed(0)} %`,
       `>= 1.0: ${goalCell(g)}`,
     ]);
@@ -158,8 +165,9 @@ async function main(): Promise<void> {
       'ours: Session + read16() into a preallocated buffer per worker (READ(16), one Data-In sequence per command), `qd` commands in flight, each 64 KiB extent after the previous, wrapping at the end of the LUN',
       'iscsi-perf: sequential reads, -b 128 (x 512-byte blocks), -m QD, -t SECONDS; whole process (login included in its run time, not in its IOPS)',
       'tgtd CPU: % of one core used by tgtd while each side ran',
+      'initiator CPU: % of one core; ours from process.cpuUsage() over the timed window, iscsi-perf from bash `times` (user + system of the whole process, login and exit included) over its wall time',
     ],
-    table: { header: ['bench', 'ours', 'libiscsi (iscsi-perf)', 'ours / libiscsi', 'our CPU', 'tgtd CPU (ours / libiscsi)', 'goal'], rows },
+    table: { header: ['bench', 'ours', 'libiscsi (iscsi-perf)', 'ours / libiscsi', 'initiator CPU (ours / libiscsi)', 'tgtd CPU (ours / libiscsi)', 'goal'], rows },
   };
   await emit(out, args['json-out']);
 }

@@ -59,37 +59,37 @@ interface Case {
 const badNextStage = (_ctx: unknown, _req: unknown, res: LoginResponse): LoginResponse => ({ ...res, transit: true, nsg: 2 });
 
 const CASES: Case[] = [
-  { name: 'bad next stage (NSG 2)', target: { onLoginRequest: badNextStage }, code: 'BAD_STAGE', errno: 4, details: { where: 'LoginResponse.nsg' } },
+  { name: 'D-05 bad next stage (NSG 2)', target: { onLoginRequest: badNextStage }, code: 'BAD_STAGE', errno: 4, details: { where: 'LoginResponse.nsg' } },
   {
     name: 'key flood past 64 KiB of login text (5000 X- keys)',
     target: { splitResponsesAt: 4096, extraKeys: Array.from({ length: 5000 }, (_, i): [string, string] => [`X-com.example.flood${i}`, 'x']) },
     code: 'TEXT_TOO_LONG', errno: 4, details: { where: 'LoginResponse.data' },
   },
-  { name: 'endless T=0 login exchanges', target: { t0Rounds: 1000 }, code: 'TOO_MANY_LOGIN_EXCHANGES', errno: 4, details: { where: 'LoginResponse' } },
+  { name: 'D-18 endless T=0 login exchanges (bounded)', target: { t0Rounds: 1000 }, code: 'TOO_MANY_LOGIN_EXCHANGES', errno: 4, details: { where: 'LoginResponse' } },
   {
-    name: 'oversize Login Response (16 KiB data)',
+    name: 'C-09 oversize Login Response (16 KiB data)',
     target: { onLoginRequest: (_c, _r, res) => ({ ...res, data: Buffer.from(`X-com.example.big=${'a'.repeat(16 * 1024)}\0`) }) },
     code: 'DATA_SEGMENT_TOO_LONG', errno: 4, details: { where: 'BHS.DataSegmentLength', length: 16403, limit: 8192 },
   },
   {
-    name: 'wrong mutual CHAP response',
+    name: 'H-19 wrong mutual CHAP response',
     target: { auth: { username: 'alice', secret: SECRET, mutual: { secret: SECRET_IN, wrongResponse: true } } },
     session: { chap: { username: 'alice', secret: SECRET, usernameIn: DEFAULT_TARGET_NAME, secretIn: SECRET_IN } },
     code: 'AUTH_FAILED', errno: 24, details: { reason: 'MUTUAL_RESPONSE_WRONG' },
   },
   {
-    name: 'redirect loop (to itself)',
+    name: 'G-07 redirect loop (to itself)',
     target: { status: { statusClass: 1, statusDetail: 1, addresses: (ctx) => [`${ctx.local.address}:${ctx.local.port},1`] } },
     code: 'TOO_MANY_REDIRECTS', errno: 19, details: { portal: expect.stringMatching(/^127\.0\.0\.1:\d+$/) },
   },
   {
-    name: 'NOP-In with both a valid ITT and TTT',
+    name: 'K-05 NOP-In with both a valid ITT and TTT',
     target: {},
     ffp: (t) => t.ctx(0).send(nopIn(t.ctx(0), { itt: 0x1234, ttt: 0x77 })),
     code: 'BAD_TAG', errno: 4, details: { where: 'NopIn.ttt', itt: 0x1234, ttt: 0x77 },
   },
   {
-    name: 'NOP-In ping answer with an ITT never used',
+    name: 'J-13 NOP-In ping answer with an ITT never used',
     target: {},
     ffp: (t) => t.ctx(0).send(nopIn(t.ctx(0), { itt: 0x4242 })),
     code: 'UNKNOWN_ITT', errno: 4, details: { where: 'NOP-In' },
@@ -126,7 +126,7 @@ describe('a misbehaving target', () => {
     });
   }
 
-  it('key flood within 64 KiB (1000 unknown keys in C=1 responses of a T=0 answer): each answered NotUnderstood (E-06) over C=1 requests, the login completes, nothing left after logout', async () => {
+  it('E-06 key flood within 64 KiB (1000 unknown keys in C=1 responses of a T=0 answer): each answered NotUnderstood (E-06) over C=1 requests, the login completes, nothing left after logout', async () => {
     const base = handles();
     const flood = Array.from({ length: 1000 }, (_, i): [string, string] => [`X-com.example.flood${i}`, 'x']);
     const { target } = await startTarget({ splitResponsesAt: 4096, extraKeys: flood, t0OnFirstOperational: true });

@@ -76,9 +76,9 @@ interface PendingHeader {
  * Pushed chunks are retained by reference: do not modify them after pushing.
  */
 export class PduFramer {
-  private opts: FramerOptions;
+  private opts: Readonly<FramerOptions>;
   /** Options in effect for the PDU being received; null at a PDU boundary. */
-  private current: FramerOptions | null = null;
+  private current: Readonly<FramerOptions> | null = null;
   private readonly queue = new ByteQueue();
   private pending: PendingHeader | null = null;
   private poison: ProtocolError | null = null;
@@ -151,7 +151,7 @@ export class PduFramer {
   private readHeader(): boolean {
     const q = this.queue;
     if (q.length === 0) return false;
-    this.current ??= { ...this.opts };
+    this.current ??= this.opts; // setOptions replaces `opts`, never mutates it: a snapshot
     const opts = this.current;
     if (q.length < BHS_LENGTH) return false;
     const ahsLength = q.peekByte(OFF_TOTAL_AHS_LENGTH) * 4;

@@ -65,9 +65,9 @@ interface Header {
 }
 
 export class ReceiveFramer {
-  private opts: FramerOptions;
+  private opts: Readonly<FramerOptions>;
   /** Options in effect for the PDU being received; null at a PDU boundary. */
-  private current: FramerOptions | null = null;
+  private current: Readonly<FramerOptions> | null = null;
   private header: Header | null = null;
   /** Assembly buffer of a PDU that spans reads; `filled` bytes of it are valid. */
   private own: Buffer = EMPTY;
@@ -243,7 +243,8 @@ export class ReceiveFramer {
   private readHeader(buf: Buffer, base: number, avail: number): Header | null {
     if (this.header) return this.header;
     if (avail < BHS_LENGTH) return null;
-    const opts = (this.current ??= { ...this.opts });
+    // setOptions replaces `opts` (never mutates it), so the reference is this PDU's snapshot.
+    const opts = (this.current ??= this.opts);
     const ahsLength = buf[base + OFF_TOTAL_AHS_LENGTH]! * 4;
     const dataLength = buf.readUIntBE(base + OFF_DATA_SEGMENT_LENGTH, 3);
     // Without a header digest the length is refused at once; with one, only after the

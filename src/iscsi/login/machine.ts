@@ -111,6 +111,9 @@ export function initialLoginState(ctx: LoginContext): LoginState {
   return { phase: 'idle', ctx };
 }
 
+/** Reassembles one stage's Login Response text (C=1 series, C-08); errors name where it came from. */
+const loginText = (): TextAssembler => new TextAssembler({ where: 'LoginResponse.data' });
+
 /** The pure transition function. Errors become a `fail` effect and the `failed` state. */
 export function loginTransition(state: LoginState, event: LoginEvent): LoginStep {
   try {
@@ -144,7 +147,7 @@ function start(ctx: LoginContext): LoginStep {
     first.push(['TargetName', p.targetName]);
   }
   first.push(['SessionType', p.sessionType]);
-  const base = { phase: 'exchanging' as const, ctx, expStatSN: p.expStatSN, responses: 0, incoming: new TextAssembler({ where: 'LoginResponse.data' }) };
+  const base = { phase: 'exchanging' as const, ctx, expStatSN: p.expStatSN, responses: 0, incoming: loginText() };
   if (p.useSecurityStage) {
     const sec = ctx.security.start();
     // Without an authentication offer we are ready to leave security at once (D-11).
@@ -351,7 +354,7 @@ function securityStage(state: Exchanging, pdu: LoginResponse, pairs: readonly Te
   if (reply.length > 0) throw needsAnswer(reply[0]![0]);
   state.ctx.security.finish();
   // We only ever ask for NSG=1 from security, so checkTransit guarantees pdu.nsg === 1.
-  const operational: Exchanging = { ...state, stage: Stage.Operational, incoming: new TextAssembler({ where: 'LoginResponse.data' }) };
+  const operational: Exchanging = { ...state, stage: Stage.Operational, incoming: loginText() };
   const step = send(operational, [...opReply, ...state.ctx.operational.offer()], true, Stage.FullFeature);
   return { ...step, effects: [...warnings, ...step.effects] };
 }

@@ -130,6 +130,28 @@ describe('discovery.sendtargets', () => {
     expect(sessions.map((s) => s.target).sort()).toEqual([T1, T2]);
   });
 
+  it('B-13 a discovery while Normal sessions to the portal are live is unnamed, uses another ISID, and leaves them up', async () => {
+    await st({ login: true });
+    const discoveryFrom = target.connections();
+    await st({ ops: ['nonpersistent'] });
+    // First Login Request of every connection, from the wire bytes: ISID (bytes 8-13) and keys.
+    const firsts = new Map<number, { isid: string; keys: string[] }>();
+    for (const r of target.received) {
+      if (r.pdu.kind !== 'login-request' || firsts.has(r.conn)) continue;
+      firsts.set(r.conn, { isid: r.raw.subarray(8, 14).toString('hex'), keys: r.raw.subarray(48, 48 + r.raw.readUIntBE(5, 3)).toString('utf8').split('\0') });
+    }
+    const normal = [...firsts.values()].filter((f) => f.keys.includes('SessionType=Normal'));
+    const later = [...firsts.entries()].filter(([conn]) => conn >= discoveryFrom).map(([, f]) => f);
+    expect(normal).toHaveLength(2);
+    expect(later).toHaveLength(1);
+    expect(later[0]!.keys).toContain('SessionType=Discovery');
+    expect(later[0]!.keys.some((k) => k.startsWith('TargetName='))).toBe(false);
+    expect(normal.map((f) => f.isid)).not.toContain(later[0]!.isid);
+    const sessions = (await d.call<{ sessions: Array<{ states: { connection: string; session: string } }> }>('session.list')).sessions;
+    expect(sessions.map((x) => x.states)).toEqual(Array(2).fill(expect.objectContaining({ connection: 'LOGGED IN', session: 'LOGGED_IN' })));
+    expect(target.openConnections()).toBe(2);
+  });
+
   it('A-06 presents the one InitiatorName on the discovery and on every session and connection', async () => {
     await st({ login: true });
     const [first] = (await d.call<{ sessions: Array<{ sid: number; target: string }> }>('session.list')).sessions;

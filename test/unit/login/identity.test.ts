@@ -124,6 +124,6 @@ describe('login machine: session identity (B)', () => {
     expect(d.sent).toHaveLength(1);
   });
 
-  it.todo('B-13 never a named Discovery session with a live Normal session\'s InitiatorName+ISID — discovery/session layer (test/unit/discovery)');
-  it.todo('B-14 no second concurrent unnamed Discovery session with the same ISID to a portal — discovery/session layer (test/unit/discovery)');
+  it.todo('B-13 never a named Discovery session with a live Normal session\'s InitiatorName+ISID — discovery/session layer (test/unit/daemon/discovery.test.ts)');
+  it.todo('B-14 no second concurrent unnamed Discovery session with the same ISID to a portal — discovery/session layer (test/unit/daemon/discovery.test.ts)');
 });

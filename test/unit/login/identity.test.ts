@@ -95,7 +95,7 @@ describe('login machine: session identity (B)', () => {
     expect(err.retryable).toBe(false);
   });
 
-  it.todo('B-09 session reinstatement only from FAILED, with TSIH 0 and the old ISID — session state machine (test/unit/session, test/unit/recovery)');
+  it.todo('B-09 session reinstatement only from FAILED, with TSIH 0 and the old ISID — session layer (test/unit/session/runner-login.test.ts)');
 
   it('B-10 a connection-reinstatement login carries the non-zero TSIH, the old CID and the old ExpStatSN, and needs the same TSIH back', () => {
     const d = LoginDriver.of({ params: { tsih: 0x0203, cid: 5, expStatSN: 0x55 } });

@@ -82,6 +82,22 @@ describe('login runner', () => {
     expect((await tur(session)).status).toBe(0);
   });
 
+  it('B-09 reinstatement only from FAILED: login() on a live session is refused without a connection; after a failure it reinstates (TSIH 0, same ISID)', async () => {
+    const { target, session } = await loggedIn();
+    const err = await rejectionOf(session.login());
+    expect(err).toMatchObject({ code: 'SESSION_BUSY', errno: 15 });
+    expect(session.state).toBe('logged-in');
+    expect(target.connections()).toBe(1); // no second login, which would have reinstated (killed) the live session
+    expect((await tur(session)).status).toBe(0);
+    const failed = new Promise((resolve) => session.once('connection-error', resolve));
+    target.ctx(0).reset();
+    await failed;
+    expect(session.state).toBe('failed');
+    await session.login();
+    expect(loginIds(target, 1)[0]).toEqual({ isid: ISID.toString('hex'), tsih: 0 });
+    expect(target.connections()).toBe(2);
+  });
+
   it('B-03 concurrent sessions to one target carry the distinct ISIDs they were given, unchanged', async () => {
     const { target } = await startTarget();
     const other = Buffer.from([0x80, 0x12, 0x34, 0x56, 0x00, 0x02]);

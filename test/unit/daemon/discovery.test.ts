@@ -57,6 +57,16 @@ async function valueOf(name: string, key: string): Promise<string> {
   return Object.fromEntries(show.records[0]!.record.entries)[key]!;
 }
 
+/** The first Login Request of every TCP connection, read from the wire bytes: ISID (bytes 8-13) and key=value items. */
+function firstLogins(t: FakeTarget): Map<number, { isid: string; items: string[] }> {
+  const firsts = new Map<number, { isid: string; items: string[] }>();
+  for (const r of t.received) {
+    if (r.pdu.kind !== 'login-request' || firsts.has(r.conn)) continue;
+    firsts.set(r.conn, { isid: r.raw.subarray(8, 14).toString('hex'), items: r.raw.subarray(48, 48 + r.raw.readUIntBE(5, 3)).toString('utf8').split('\0') });
+  }
+  return firsts;
+}
+
 describe('discovery.sendtargets', () => {
   it('creates the discovery record and one node record per returned portal', async () => {
     const r = await st();
@@ -134,18 +144,13 @@ describe('discovery.sendtargets', () => {
     await st({ login: true });
     const discoveryFrom = target.connections();
     await st({ ops: ['nonpersistent'] });
-    // First Login Request of every connection, from the wire bytes: ISID (bytes 8-13) and keys.
-    const firsts = new Map<number, { isid: string; keys: string[] }>();
-    for (const r of target.received) {
-      if (r.pdu.kind !== 'login-request' || firsts.has(r.conn)) continue;
-      firsts.set(r.conn, { isid: r.raw.subarray(8, 14).toString('hex'), keys: r.raw.subarray(48, 48 + r.raw.readUIntBE(5, 3)).toString('utf8').split('\0') });
-    }
-    const normal = [...firsts.values()].filter((f) => f.keys.includes('SessionType=Normal'));
+    const firsts = firstLogins(target);
+    const normal = [...firsts.values()].filter((f) => f.items.includes('SessionType=Normal'));
     const later = [...firsts.entries()].filter(([conn]) => conn >= discoveryFrom).map(([, f]) => f);
     expect(normal).toHaveLength(2);
     expect(later).toHaveLength(1);
-    expect(later[0]!.keys).toContain('SessionType=Discovery');
-    expect(later[0]!.keys.some((k) => k.startsWith('TargetName='))).toBe(false);
+    expect(later[0]!.items).toContain('SessionType=Discovery');
+    expect(later[0]!.items.some((k) => k.startsWith('TargetName='))).toBe(false);
     expect(normal.map((f) => f.isid)).not.toContain(later[0]!.isid);
     const sessions = (await d.call<{ sessions: Array<{ states: { connection: string; session: string } }> }>('session.list')).sessions;
     expect(sessions.map((x) => x.states)).toEqual(Array(2).fill(expect.objectContaining({ connection: 'LOGGED IN', session: 'LOGGED_IN' })));
@@ -157,14 +162,10 @@ describe('discovery.sendtargets', () => {
     const [first] = (await d.call<{ sessions: Array<{ sid: number; target: string }> }>('session.list')).sessions;
     await d.call('session.logout', { sid: first!.sid });
     await d.call('node.login', { target: first!.target });
-    // The first Login Request of each TCP connection names the initiator (D-01); read from the wire bytes.
-    const firsts = new Map<number, Buffer>();
-    for (const r of target.received) if (r.pdu.kind === 'login-request' && !firsts.has(r.conn)) firsts.set(r.conn, r.raw);
+    // The first Login Request of each TCP connection names the initiator (D-01).
+    const firsts = firstLogins(target);
     expect(firsts.size).toBe(4); // discovery, T1, T2, and the re-login
-    for (const raw of firsts.values()) {
-      const data = raw.subarray(48, 48 + raw.readUIntBE(5, 3)).toString('utf8').split('\0');
-      expect(data.filter((item) => item.startsWith('InitiatorName='))).toEqual([`InitiatorName=${INITIATOR}`]);
-    }
+    for (const { items } of firsts.values()) expect(items.filter((item) => item.startsWith('InitiatorName='))).toEqual([`InitiatorName=${INITIATOR}`]);
   });
 
   it('B-14 concurrent discoveries of one portal use different ISIDs', async () => {

@@ -67,12 +67,10 @@ export async function discoverSendTargets(opts: SendTargetsOptions): Promise<Sen
   let result: SendTargetsResult;
   try {
     result = parseSendTargets(decodeText(text, 'TextResponse.data'), opts.portal);
-  } catch (err) {
+  } finally {
     await loggedOut;
-    throw err;
   }
   for (const w of result.warnings) opts.logger?.warn({ code: w.code, portal: opts.portal }, w.message);
-  await loggedOut;
   return result;
 }
 

@@ -55,8 +55,8 @@ function lunText(lun: Lun): string {
 
 /** Run a CDB; retry on UNIT ATTENTION; throw ScsiError on any other non-GOOD status. */
 export async function runCdb(exec: ScsiExecutor, lun: Lun, cdb: Cdb, data: { in?: number; out?: Buffer; into?: Buffer } = {}): Promise<ScsiResult> {
-  // A 16-byte CDB is used as built: a view per I/O was the largest JS item of a QD 1 read profile.
-  const req: ScsiRequest = { lun, cdb: cdb.cdbLength === cdb.cdb.length ? cdb.cdb : cdb.cdb.subarray(0, cdb.cdbLength) };
+  // The built CDB is the PDU's zero-padded 16-byte field (RFC 7143 §11.3.5), sent as it is.
+  const req: ScsiRequest = { lun, cdb: cdb.cdb };
   if (data.in) req.dataInLength = data.in;
   if (data.into) req.dataInBuffer = data.into;
   if (data.out) req.dataOut = data.out;

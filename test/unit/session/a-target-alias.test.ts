@@ -5,13 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TARGET_NAME } from '../../support/fake-target/index.js';
-import { loggedIn, ofKind, tur } from './helpers-jnr.js';
+import { dataOf, loggedIn, ofKind, tur } from './helpers-jnr.js';
 
-/** The key=value pairs of a Login Request, from its wire bytes (BHS, AHS, data). */
+/** The key=value pairs of a Login Request, from its wire bytes. */
 function wirePairs(raw: Buffer): Array<[string, string]> {
-  const dataStart = 48 + raw[4]! * 4;
-  const data = raw.subarray(dataStart, dataStart + raw.readUIntBE(5, 3)).toString('utf8');
-  return data.split('\0').filter((item) => item !== '').map((item) => {
+  return dataOf(raw).toString('utf8').split('\0').filter((item) => item !== '').map((item) => {
     const eq = item.indexOf('=');
     return [item.slice(0, eq), item.slice(eq + 1)];
   });

@@ -98,6 +98,8 @@ export const immediateOf = (raw: Buffer): boolean => (raw[0]! & 0x40) !== 0;
 export const flagsOf = (raw: Buffer): number => raw[1]!;
 /** DataSegmentLength (bytes 5-7). */
 export const dslOf = (raw: Buffer): number => raw.readUIntBE(5, 3);
+/** The data segment, after the BHS and TotalAHSLength (byte 4) words of AHS; no header digest. */
+export const dataOf = (raw: Buffer): Buffer => raw.subarray(48 + raw[4]! * 4, 48 + raw[4]! * 4 + dslOf(raw));
 /** Initiator Task Tag (bytes 16-19). */
 export const ittOf = (raw: Buffer): number => raw.readUInt32BE(16);
 /** Target Transfer Tag (bytes 20-23) of NOP-Out, Text, Data-Out. */

@@ -11,7 +11,7 @@ import type { LoginResponse } from '../../../src/iscsi/pdu/types.js';
 import type { Session } from '../../../src/session/session.js';
 import { IscsiError } from '../../../src/shared/errors.js';
 import { DEFAULT_TARGET_NAME, nopIn, type FakeTarget, type StandardTargetOptions } from '../../support/fake-target/index.js';
-import { newSession, startTarget } from './helpers-jnr.js';
+import { dataOf, newSession, ofKind, startTarget } from './helpers-jnr.js';
 
 const SECRET = 'initiator-secret-01';
 const SECRET_IN = 'target-secret-23456';
@@ -133,7 +133,7 @@ describe('a misbehaving target', () => {
     const session = newSession(target.portal);
     await session.login();
     // The request text, joined across C=1 PDUs (an item may be cut between two), read from the wire bytes.
-    const text = Buffer.concat(target.received.filter((r) => r.pdu.kind === 'login-request').map((r) => r.raw.subarray(48, 48 + r.raw.readUIntBE(5, 3))));
+    const text = Buffer.concat(ofKind(target, 'login-request').map((r) => dataOf(r.raw)));
     const answered = new Set<string>();
     for (const item of text.toString('latin1').split('\0')) {
       if (item.endsWith('=NotUnderstood')) answered.add(item.slice(0, -'=NotUnderstood'.length));

@@ -29,7 +29,6 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-
 describe('K: NOP-Out / NOP-In', () => {
   it('K-01 a target ping is answered with NOP-Out ITT=0xffffffff, I=1, TTT and LUN copied, CmdSN not advanced', async () => {
     const lun = lunBytes(0x00, 0x03);

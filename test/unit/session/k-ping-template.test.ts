@@ -8,7 +8,6 @@ import { PingTemplate } from '../../../src/session/ping-template.js';
 import { nopOut } from '../../support/pdu-builder.js';
 import { referenceCrc32c } from '../../support/crc32c-ref.js';
 
-
 const expected = (itt: number, cmdSN: number, expStatSN: number): Buffer =>
   nopOut({ immediate: true, lun: Buffer.alloc(8), itt, ttt: 0xffffffff, cmdSN, expStatSN }).bhs;
 

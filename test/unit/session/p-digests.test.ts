@@ -11,7 +11,6 @@ import { nopIn, type FakeTarget, type Received } from '../../support/fake-target
 import { dslOf, loggedIn, newSession, ofKind, pattern, rejectionOf, startTarget } from './helpers-jnr.js';
 import { referenceCrc32c } from '../../support/crc32c-ref.js';
 
-
 const pad4 = (n: number): number => (4 - (n % 4)) % 4;
 const DIGESTS = { headerDigest: ['CRC32C' as const], dataDigest: ['CRC32C' as const] };
 

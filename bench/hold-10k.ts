@@ -10,6 +10,13 @@
  *
  *   node bench/out/bench/hold-10k.js [--sessions 10000] [--targets 10] [--window 60]
  *                                    [--concurrency 64] [--nop-interval 5000] [--instances 1]
+ *                                    [--floor-window SECONDS]
+ *
+ * The floor: after the window (and the logout sample), the remaining sessions are taken
+ * over by the bare loop of lib/bare-nop-loop.ts (one timer, a pre-built NOP-Out written
+ * per session per interval, a read callback that only follows NOP-In headers) and its CPU
+ * is measured the same way over `--floor-window` seconds (default: the window; 0: skip).
+ * That is what the same pings cost with node:net and nothing else.
  *
  * `--instances K` spreads the sessions round-robin over K tgtd instances (K loopback
  * ports): tgtd's event loop is linear in its connection count and needs ~60 % of a core
@@ -20,15 +27,18 @@ import { readFile } from 'node:fs/promises';
 import { isidFromQualifier } from '../src/iscsi/isid.js';
 import { Session } from '../src/session/session.js';
 import { userTcpTransport } from '../src/transport/usertcp/index.js';
+import { bareConnection } from './lib/bare-connection.js';
+import { bareNopLoop } from './lib/bare-nop-loop.js';
 import { benchArgs, cpuMsOfPid, emit, intArg, log, machineInfo, mapLimit, median, OUR_INITIATOR, round, rssOfPid, series, TARGET_PREFIX, withTgtds, type Goal, type Summary, type Tgtd } from './lib/common.js';
 
-const args = benchArgs({ sessions: { type: 'string' }, targets: { type: 'string' }, window: { type: 'string' }, concurrency: { type: 'string' }, 'nop-interval': { type: 'string' }, instances: { type: 'string' } });
+const args = benchArgs({ sessions: { type: 'string' }, targets: { type: 'string' }, window: { type: 'string' }, concurrency: { type: 'string' }, 'nop-interval': { type: 'string' }, instances: { type: 'string' }, 'floor-window': { type: 'string' } });
 const instances = intArg(args.instances, 1, 1, 8, 'instances');
 const sessions = intArg(args.sessions, 10_000, 1, 20_000, 'sessions');
 const targets = intArg(args.targets, 10, 1, 1000, 'targets');
 const windowS = intArg(args.window, 60, 5, 180, 'window');
 const concurrency = intArg(args.concurrency, 64, 1, 1024, 'concurrency');
 const nopIntervalMs = intArg(args['nop-interval'], 5000, 100, 60_000, 'nop-interval');
+const floorWindowS = intArg(args['floor-window'], windowS, 0, 180, 'floor-window');
 /** Stop the ramp after this many failed logins (the limit has been found). */
 const MAX_FAILURES = 200;
 const MB = 1e6;
@@ -57,6 +67,22 @@ function sampler(everyMs: number): { samples: number[]; peak: () => number; stop
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU of the bare NOP loop on `sessions` over `seconds`, after one interval to reach its pace. */
+async function floorWindow(sessions: readonly Session[], seconds: number): Promise<{ held: number; sent: number; wallMs: number; cpu: NodeJS.CpuUsage; errors: string[] }> {
+  const conns = sessions.filter((s) => s.state === 'logged-in').map(bareConnection);
+  const loop = bareNopLoop(conns, nopIntervalMs);
+  try {
+    await sleep(nopIntervalMs);
+    const sent0 = loop.sent;
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
+    await sleep(seconds * 1000);
+    return { held: conns.length, sent: loop.sent - sent0, wallMs: performance.now() - w0, cpu: process.cpuUsage(cpu0), errors: loop.errors.slice(0, 3) };
+  } finally {
+    loop.stop();
+  }
+}
 
 async function ramp(ts: readonly Tgtd[], all: Session[]): Promise<{ ms: number; failures: string[] }> {
   const failures: string[] = [];
@@ -161,11 +187,17 @@ async function main(): Promise<void> {
     const sample = all.slice(0, LOGOUT_SAMPLE);
     await mapLimit(sample, concurrency, (s) => (s.state === 'logged-in' ? s.logout().catch(() => s.close()) : Promise.resolve(s.close())));
     const logoutMs = performance.now() - l0;
-    for (const s of all.slice(LOGOUT_SAMPLE)) s.close();
-    return { afterGc, ramp: r, up: all.length, alive, dropped, dropReasons, firstDropMs, nops, nopHistogram, wallMs, cpu, tgtdCpuMs, tgtdRssMiB, tgtdNofile, logoutMs, rampRss, winRss };
+    const rest = all.slice(LOGOUT_SAMPLE);
+    const floor = floorWindowS > 0 ? await floorWindow(rest, floorWindowS) : undefined;
+    if (floor) log(`floor window ${(floor.wallMs / 1000).toFixed(1)} s: CPU ${((100 * (floor.cpu.user + floor.cpu.system)) / 1000 / floor.wallMs).toFixed(2)} %, ${floor.sent} NOP-Outs on ${floor.held} connections`);
+    for (const s of rest) s.close();
+    return { floor, afterGc, ramp: r, up: all.length, alive, dropped, dropReasons, firstDropMs, nops, nopHistogram, wallMs, cpu, tgtdCpuMs, tgtdRssMiB, tgtdNofile, logoutMs, rampRss, winRss };
   });
 
   const cpuPct = (100 * (res.cpu.user + res.cpu.system)) / 1000 / res.wallMs;
+  const usPerNop = (cpu: NodeJS.CpuUsage, nops: number): string => `${((cpu.user + cpu.system) / nops).toFixed(1)} µs (user ${(cpu.user / nops).toFixed(1)})`;
+  const f = res.floor;
+  const floorPct = f ? (100 * (f.cpu.user + f.cpu.system)) / 1000 / f.wallMs : NaN;
   const steady = median(res.winRss.samples);
   const windowMax = Math.max(...res.winRss.samples);
   const peak = Math.max(res.rampRss.peak(), res.winRss.peak());
@@ -177,6 +209,7 @@ async function main(): Promise<void> {
   const held = `${res.alive}/${sessions}`;
   const notes = [
     'RSS = process.memoryUsage().rss of the bench process (MB = 10^6 bytes); CPU = process.cpuUsage() delta (user+system) / window wall time',
+    'floor: the same connections (less the logout sample) pinged by a bare node:net loop (lib/bare-nop-loop.ts) at the same interval, measured the same way after the window',
     `the window starts one NOP interval after the last login; sessions spread over ${targets} targets${instances > 1 ? ` on each of ${instances} tgtd instances (round-robin)` : ''}, distinct ISIDs; tgtd CPU and RSS summed over instances`,
   ];
   if (res.up < sessions) notes.push(`only ${res.up} of ${sessions} sessions could be established: numbers are for ${res.up}, not extrapolated`);
@@ -206,6 +239,9 @@ async function main(): Promise<void> {
       tgtdCpuPctInWindow: round((100 * res.tgtdCpuMs) / res.wallMs, 2),
       cpuUserMs: round(res.cpu.user / 1000),
       cpuSystemMs: round(res.cpu.system / 1000),
+      floor: f
+        ? { connections: f.held, windowS: round(f.wallMs / 1000, 1), nopOuts: f.sent, cpuPct: round(floorPct, 2), cpuUserMs: round(f.cpu.user / 1000), cpuSystemMs: round(f.cpu.system / 1000), errors: f.errors }
+        : 'skipped (--floor-window 0)',
     },
     series: {
       rssWindowMB: series('MB', res.winRss.samples.map((b) => b / MB)),
@@ -214,7 +250,7 @@ async function main(): Promise<void> {
     goals,
     notes,
     table: {
-      header: ['bench', 'sessions held', 'RSS steady (median)', 'RSS max in window', 'RSS peak (ramp)', 'live JS heap (full GC)', 'CPU (% of a core)', 'NOP-Out/s', 'goal RSS <= 200 MB', 'goal CPU <= 5 %'],
+      header: ['bench', 'sessions held', 'RSS steady (median)', 'RSS max in window', 'RSS peak (ramp)', 'live JS heap (full GC)', 'CPU (% of a core)', 'NOP-Out/s', 'CPU per NOP-Out', 'goal RSS <= 200 MB', 'goal CPU <= 5 %'],
       rows: [
         [
           `hold-${sessions}`,
@@ -225,9 +261,11 @@ async function main(): Promise<void> {
           res.afterGc ? `${(res.afterGc.heapUsed / MB).toFixed(0)} MB` : 'n/a',
           `${cpuPct.toFixed(2)} %`,
           String(round(res.nops / (res.wallMs / 1000), 0)),
+          usPerNop(res.cpu, res.nops),
           `${goals[0]!.met ? 'met' : 'NOT met'} (peak: ${goals[1]!.met ? 'met' : 'NOT met'})`,
           goals[2]!.met ? 'met' : 'NOT met',
         ],
+        ...(f ? [['node:net floor (bare loop)', String(f.held), '-', '-', '-', '-', `${floorPct.toFixed(2)} %`, String(round(f.sent / (f.wallMs / 1000), 0)), usPerNop(f.cpu, f.sent), '-', '-']] : []),
       ],
     },
   };

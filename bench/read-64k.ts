@@ -14,7 +14,8 @@ import { isidFromQualifier } from '../src/iscsi/isid.js';
 import { read16, readCapacity16 } from '../src/session/scsi-ops.js';
 import { Session } from '../src/session/session.js';
 import { userTcpTransport } from '../src/transport/usertcp/index.js';
-import { benchArgs, cpuMsOfPid, emit, goalCell, intArg, log, machineInfo, median, OUR_INITIATOR, round, run, series, TARGET_PREFIX, withTgtd, type Goal, type Series, type Summary, type Tgtd } from './lib/common.js';
+import { benchArgs, cpuMsOfPid, emit, goalCell, intArg, log, machineInfo, median, OUR_INITIATOR, round, series, TARGET_PREFIX, withTgtd, type Goal, type Series, type Summary, type Tgtd } from './lib/common.js';
+import { iscsiPerf, type ReadMeasured } from './lib/iscsi-perf.js';
 
 const args = benchArgs({ seconds: { type: 'string' }, 'lun-mib': { type: 'string' }, qd: { type: 'string' } });
 const seconds = intArg(args.seconds, 5, 1, 30, 'seconds');
@@ -40,14 +41,8 @@ async function makeBackingFile(path: string): Promise<Buffer> {
   return pattern;
 }
 
-interface Measured {
-  iops: number;
-  cpuPct: number;
-  tgtdCpuPct: number;
-}
-
 /** `qd` workers reading consecutive 64 KiB extents (wrapping at the end) for `seconds`. */
-async function ours(s: Session, t: Tgtd, qd: number, blockLength: number, blocks: bigint): Promise<Measured> {
+async function ours(s: Session, t: Tgtd, qd: number, blockLength: number, blocks: bigint): Promise<ReadMeasured> {
   const perIo = IO_BYTES / blockLength;
   const extents = Number(blocks / BigInt(perIo));
   let next = 0;
@@ -72,24 +67,6 @@ async function ours(s: Session, t: Tgtd, qd: number, blockLength: number, blocks
   return { iops: (done * 1000) / wall, cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wall, tgtdCpuPct: (100 * ((await cpuMsOfPid(t.pid)) - tgtd0)) / wall };
 }
 
-/**
- * iscsi-perf's final "iops average N (M MB/s)", and its CPU: bash's `times` after it prints
- * the user and system time of the shell's children (login and exit included, like its wall).
- */
-async function peer(t: Tgtd, qd: number): Promise<Measured> {
-  const tgtd0 = await cpuMsOfPid(t.pid);
-  const start = performance.now();
-  const args = ['-m', String(qd), '-b', String(IO_BYTES / 512), '-t', String(seconds), `iscsi://${t.host}:${t.port}/${IQN}/1`];
-  const r = await run('bash', ['-c', 'iscsi-perf "$@" && times', 'iscsi-perf', ...args], (seconds + 30) * 1000);
-  const wall = performance.now() - start;
-  const all = [...r.stdout.matchAll(/iops average (\d+)/g)];
-  const iops = Number(all.at(-1)?.[1]);
-  if (!Number.isFinite(iops) || iops <= 0) throw new Error(`cannot parse iscsi-perf output: ${r.stdout.slice(-500)}`);
-  const children = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stdout);
-  const cpuMs = children ? (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000 : NaN;
-  return { iops, cpuPct: (100 * cpuMs) / wall, tgtdCpuPct: (100 * ((await cpuMsOfPid(t.pid)) - tgtd0)) / wall };
-}
-
 async function main(): Promise<void> {
   const machine = await machineInfo();
   const res = await withTgtd({ tmpDir: '/dev/shm' }, async (t) => {
@@ -111,11 +88,11 @@ async function main(): Promise<void> {
       const warmEnd = performance.now() + warmSeconds * 1000;
       for (let lba = 0; performance.now() < warmEnd; lba = (lba + 128) % Number(cap.blocks - 128n)) await read16(s, 1, lba, 128, cap.blockLength);
 
-      const m = new Map<number, { ours: Measured[]; peer: Measured[] }>(depths.map((q) => [q, { ours: [], peer: [] }]));
+      const m = new Map<number, { ours: ReadMeasured[]; peer: ReadMeasured[] }>(depths.map((q) => [q, { ours: [], peer: [] }]));
       for (let r = 0; r < rounds; r++) {
         for (const qd of depths) {
           const o = await ours(s, t, qd, cap.blockLength, cap.blocks);
-          const p = await peer(t, qd);
+          const p = await iscsiPerf(t, IQN, qd, IO_BYTES / 512, seconds);
           m.get(qd)!.ours.push(o);
           m.get(qd)!.peer.push(p);
           log(`round ${r + 1}/${rounds} qd ${qd}: ours ${((o.iops * IO_BYTES) / MIB).toFixed(0)} MiB/s (CPU ${o.cpuPct.toFixed(0)} %), iscsi-perf ${((p.iops * IO_BYTES) / MIB).toFixed(0)} MiB/s`);

@@ -14,8 +14,8 @@ import { isidFromQualifier } from '../src/iscsi/isid.js';
 import { read16, readCapacity16 } from '../src/session/scsi-ops.js';
 import { Session } from '../src/session/session.js';
 import { userTcpTransport } from '../src/transport/usertcp/index.js';
-import { benchArgs, cpuMsOfPid, emit, goalCell, intArg, log, machineInfo, median, OUR_INITIATOR, round, series, TARGET_PREFIX, withTgtd, type Goal, type Series, type Summary, type Tgtd } from './lib/common.js';
-import { iscsiPerf, type ReadMeasured } from './lib/iscsi-perf.js';
+import { benchArgs, emit, goalCell, intArg, log, machineInfo, median, OUR_INITIATOR, round, series, TARGET_PREFIX, withTgtd, type Goal, type Series, type Summary } from './lib/common.js';
+import { iscsiPerf, measured, readLoop, type ReadMeasured } from './lib/read-measure.js';
 
 const args = benchArgs({ seconds: { type: 'string' }, 'lun-mib': { type: 'string' }, qd: { type: 'string' } });
 const seconds = intArg(args.seconds, 5, 1, 30, 'seconds');
@@ -39,32 +39,6 @@ async function makeBackingFile(path: string): Promise<Buffer> {
     await fh.close();
   }
   return pattern;
-}
-
-/** `qd` workers reading consecutive 64 KiB extents (wrapping at the end) for `seconds`. */
-async function ours(s: Session, t: Tgtd, qd: number, blockLength: number, blocks: bigint): Promise<ReadMeasured> {
-  const perIo = IO_BYTES / blockLength;
-  const extents = Number(blocks / BigInt(perIo));
-  let next = 0;
-  let done = 0;
-  const tgtd0 = await cpuMsOfPid(t.pid);
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const worker = async (): Promise<void> => {
-    // One destination buffer per worker: READ(16) copies the Data-In into it, no allocation per read.
-    const into = Buffer.allocUnsafe(IO_BYTES);
-    while (performance.now() < end) {
-      const lba = (next++ % extents) * perIo;
-      const data = await read16(s, 1, lba, perIo, blockLength, into);
-      if (data.length !== IO_BYTES) throw new Error(`short read at LBA ${lba}: ${data.length} bytes`);
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: qd }, worker));
-  const wall = performance.now() - start;
-  const cpu = process.cpuUsage(cpu0);
-  return { iops: (done * 1000) / wall, cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wall, tgtdCpuPct: (100 * ((await cpuMsOfPid(t.pid)) - tgtd0)) / wall };
 }
 
 async function main(): Promise<void> {
@@ -91,7 +65,8 @@ async function main(): Promise<void> {
       const m = new Map<number, { ours: ReadMeasured[]; peer: ReadMeasured[] }>(depths.map((q) => [q, { ours: [], peer: [] }]));
       for (let r = 0; r < rounds; r++) {
         for (const qd of depths) {
-          const o = await ours(s, t, qd, cap.blockLength, cap.blocks);
+          const perIo = IO_BYTES / cap.blockLength;
+          const o = await measured(t, () => readLoop(s, qd, seconds, perIo, cap.blockLength, Number(cap.blocks / BigInt(perIo))));
           const p = await iscsiPerf(t, IQN, qd, IO_BYTES / 512, seconds);
           m.get(qd)!.ours.push(o);
           m.get(qd)!.peer.push(p);

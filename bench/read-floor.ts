@@ -4,7 +4,7 @@
  *
  * Per round and queue depth, against one tgtd LUN (a file in /dev/shm), side by side:
  *   - stack: our Session + read16() with `qd` commands in flight, each into its own
- *     preallocated buffer (as read-64k);
+ *     preallocated buffer (as read-64k), after one unmeasured second;
  *   - floor: the same logged-in connection, taken over after the stack's run by the bare
  *     loop of lib/bare-read-loop.ts: node:net's read callback and write() and nothing else;
  *   - iscsi-perf -m QD -b 128 (libiscsi), as in read-64k.
@@ -16,13 +16,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isidFromQualifier } from '../src/iscsi/isid.js';
-import { read16 } from '../src/session/scsi-ops.js';
 import { Session } from '../src/session/session.js';
 import { userTcpTransport } from '../src/transport/usertcp/index.js';
 import { bareConnection } from './lib/bare-connection.js';
 import { bareReadLoop } from './lib/bare-read-loop.js';
-import { benchArgs, cpuMsOfPid, emit, intArg, log, machineInfo, median, OUR_INITIATOR, round, series, TARGET_PREFIX, withTgtd, type Series, type Summary, type Tgtd } from './lib/common.js';
-import { cpuUsPerIo, iscsiPerf, type ReadMeasured } from './lib/iscsi-perf.js';
+import { benchArgs, emit, intArg, log, machineInfo, median, OUR_INITIATOR, round, series, TARGET_PREFIX, withTgtd, type Series, type Summary, type Tgtd } from './lib/common.js';
+import { cpuUsPerIo, iscsiPerf, measured, readLoop, type ReadMeasured } from './lib/read-measure.js';
 
 const args = benchArgs({ seconds: { type: 'string' }, qd: { type: 'string' } });
 const seconds = intArg(args.seconds, 3, 1, 30, 'seconds');
@@ -33,38 +32,13 @@ const IO = 64 * 1024;
 const BLOCKS = IO / 512;
 const EXTENTS = 2000;
 const FILL = 0x5a;
+/** Unmeasured seconds of the stack on each fresh session first. */
+const WARM_UP_S = 1;
 
 async function login(t: Tgtd): Promise<Session> {
   const s = new Session({ transport: userTcpTransport, portal: { host: t.host, port: t.port }, initiatorName: OUR_INITIATOR, targetName: IQN, sessionType: 'Normal', isid: isidFromQualifier(1), noopOutIntervalMs: 0 });
   await s.login();
   return s;
-}
-
-/** Our CPU and tgtd's while `fn` runs (it resolves with IOPS). */
-async function measured(t: Tgtd, fn: () => Promise<number>): Promise<ReadMeasured> {
-  const tgtd0 = await cpuMsOfPid(t.pid);
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  const iops = await fn();
-  const cpu = process.cpuUsage(cpu0);
-  const wall = performance.now() - start;
-  return { iops, cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wall, tgtdCpuPct: (100 * ((await cpuMsOfPid(t.pid)) - tgtd0)) / wall };
-}
-
-async function stack(s: Session, qd: number): Promise<number> {
-  let next = 0;
-  let done = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const worker = async (): Promise<void> => {
-    const into = Buffer.allocUnsafe(IO);
-    while (performance.now() < end) {
-      await read16(s, 1, (next++ % EXTENTS) * BLOCKS, BLOCKS, 512, into);
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: qd }, worker));
-  return (done * 1000) / (performance.now() - start);
 }
 
 async function floor(s: Session, qd: number): Promise<number> {
@@ -89,7 +63,8 @@ async function main(): Promise<void> {
         const o = out.get(qd)!;
         const s = await login(t);
         try {
-          o.stack.push(await measured(t, () => stack(s, qd)));
+          await readLoop(s, qd, WARM_UP_S, BLOCKS, 512, EXTENTS); // JIT and page cache, as read-64k
+          o.stack.push(await measured(t, () => readLoop(s, qd, seconds, BLOCKS, 512, EXTENTS)));
           o.floor.push(await measured(t, () => floor(s, qd)));
         } finally {
           s.close();
